@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Set up and run sijil with nothing but Python 3.11+.
+
+    python3 dev.py run     # set up, seed demo data, run issuer + verifier, print URLs
+    python3 dev.py test    # set up, run the whole gate: ruff, mypy --strict, import layers, pytest
+
+The first call creates ``.venv`` and installs the project with its dev extras; later
+calls reinstall only when ``pyproject.toml`` changed (a hash stamp in the venv).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".sijil-installed"
+
+
+def _sh(*argv: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in argv), flush=True)
+    proc = subprocess.run([str(a) for a in argv], cwd=ROOT, env=env, check=False)
+    if proc.returncode != 0:
+        sys.exit(proc.returncode)
+
+
+def ensure_venv() -> None:
+    """Create the virtualenv and install the project when missing or out of date."""
+    if sys.version_info < (3, 11):
+        sys.exit("sijil needs Python 3.11 or newer")
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == want:
+        return
+    if not (BIN / "python").exists():
+        print(f"creating virtualenv in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    _sh(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _sh(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.write_text(want)
+
+
+def run() -> None:
+    """Seed the demo and serve issuer + verifier until Ctrl-C."""
+    ensure_venv()
+    os.execv(str(BIN / "python"), [str(BIN / "python"), "-m", "issuer.devserver", *sys.argv[2:]])
+
+
+def test() -> None:
+    """The whole gate, the same one `.ci/run` runs."""
+    ensure_venv()
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    _sh(BIN / "ruff", "format", "--check", ".", env=env)
+    _sh(BIN / "ruff", "check", ".", env=env)
+    _sh(BIN / "mypy", env=env)
+    _sh(BIN / "lint-imports", env=env)
+    workers = env.get("SIJIL_TEST_WORKERS", "2")
+    _sh(BIN / "pytest", "-n", workers, *sys.argv[2:], env=env)
+
+
+def main() -> None:
+    commands = {"run": run, "test": test, "setup": ensure_venv}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(f"usage: python3 dev.py {{{'|'.join(commands)}}} [args...]")
+    commands[sys.argv[1]]()
+
+
+if __name__ == "__main__":
+    main()

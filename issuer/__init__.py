@@ -1,0 +1,1 @@
+"""The issuer: micro-credentials, progress, awards, signing, storage and delivery."""

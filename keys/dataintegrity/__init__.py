@@ -1,0 +1,1 @@
+"""W3C Data Integrity 1.0 proofs: one module per cryptosuite."""

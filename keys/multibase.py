@@ -1,0 +1,67 @@
+"""Multibase encoding (the two bases Data Integrity and Multikey use).
+
+``z`` + base58btc (Bitcoin alphabet) is the form of ``publicKeyMultibase``,
+``secretKeyMultibase`` and the eddsa/ecdsa ``proofValue``; ``u`` + base64url without
+padding is the form of ecdsa-sd-2023 proof values. Decoding is strict: anything a
+round trip would not reproduce (unknown prefix, characters outside the alphabet,
+padding, non-zero trailing bits) is a ``MALFORMED_VALUE_ERROR``, because two spellings
+of the same key or signature must never both be accepted.
+
+Spec: W3C Controlled Identifiers 1.0, section "Multibase"; draft-multiformats-multibase.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Literal
+
+import base58
+
+from contexts.errors import MalformedValueError
+
+__all__ = ["Base", "decode", "encode"]
+
+Base = Literal["base58btc", "base64url"]
+
+_BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+_BASE64URL_ALPHABET = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+)
+
+
+def encode(data: bytes, base: Base = "base58btc") -> str:
+    """Multibase-encode ``data``: ``"z" + base58btc`` or ``"u" + base64url`` (no padding)."""
+    if base == "base58btc":
+        return "z" + base58.b58encode(data).decode("ascii")
+    if base == "base64url":
+        return "u" + base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+    raise MalformedValueError(f"unsupported multibase base {base!r}")
+
+
+def decode(value: str) -> bytes:
+    """Decode a ``z`` (base58btc) or ``u`` (base64url, no padding) multibase string.
+
+    Raises ``MALFORMED_VALUE_ERROR`` for a non-string, an unknown prefix or an encoding
+    that is not the canonical spelling of its bytes.
+    """
+    if not isinstance(value, str) or not value:
+        raise MalformedValueError("multibase value must be a non-empty string")
+    prefix, body = value[0], value[1:]
+    if prefix == "z":
+        if not set(body) <= _BASE58_ALPHABET:
+            raise MalformedValueError("multibase base58btc value has characters outside the alphabet")
+        return bytes(base58.b58decode(body))
+    if prefix == "u":
+        if not set(body) <= _BASE64URL_ALPHABET or len(body) % 4 == 1:
+            raise MalformedValueError("multibase base64url value is not unpadded base64url")
+        try:
+            data = base64.b64decode(
+                body.replace("-", "+").replace("_", "/") + "=" * (-len(body) % 4), validate=True
+            )
+        except binascii.Error as exc:
+            raise MalformedValueError(f"multibase base64url value does not decode: {exc}") from exc
+        if encode(data, "base64url") != value:
+            raise MalformedValueError("multibase base64url value has non-zero trailing bits")
+        return data
+    raise MalformedValueError(f"unsupported multibase prefix {prefix!r} (expected 'z' or 'u')")

@@ -1,0 +1,1 @@
+"""The verifier: checks a credential and reports, on its own (never imports :mod:`issuer`)."""
