@@ -44,7 +44,8 @@ def export_jwk(key: PrivateKey | PublicKey, *, private: bool = False) -> dict[st
         out = obj.export_private(as_dict=True)
     else:
         out = obj.export_public(as_dict=True)
-    return {str(k): str(v) for k, v in out.items()}
+    # jwcrypto adds a thumbprint ``kid``; the caller names keys itself (``kid`` = VM id).
+    return {str(k): str(v) for k, v in out.items() if k in ("kty", "crv", "x", "y", "d")}
 
 
 def import_jwk(jwk: Mapping[str, Any]) -> PrivateKey | PublicKey:
@@ -66,6 +67,10 @@ def import_jwk(jwk: Mapping[str, Any]) -> PrivateKey | PublicKey:
         key = obj.get_op_key("sign" if obj.has_private else "verify")
     except (JWException, ValueError, TypeError) as exc:
         raise MalformedValueError(f"invalid JWK: {exc}") from exc
+    if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        public = export_jwk(key.public_key())
+        if any(members.get(m) != public.get(m) for m in ("x", "y") if m in public):
+            raise MalformedValueError("private JWK: x/y do not belong to d")
     if not isinstance(
         key,
         ed25519.Ed25519PrivateKey

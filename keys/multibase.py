@@ -25,9 +25,7 @@ __all__ = ["Base", "decode", "encode"]
 Base = Literal["base58btc", "base64url"]
 
 _BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
-_BASE64URL_ALPHABET = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-)
+_BASE64URL_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def encode(data: bytes, base: Base = "base58btc") -> str:
@@ -50,7 +48,9 @@ def decode(value: str) -> bytes:
     prefix, body = value[0], value[1:]
     if prefix == "z":
         if not set(body) <= _BASE58_ALPHABET:
-            raise MalformedValueError("multibase base58btc value has characters outside the alphabet")
+            raise MalformedValueError(
+                "multibase base58btc value has characters outside the alphabet"
+            )
         return bytes(base58.b58decode(body))
     if prefix == "u":
         if not set(body) <= _BASE64URL_ALPHABET or len(body) % 4 == 1:

@@ -1,0 +1,189 @@
+"""RDFC-1.0 (RDF Dataset Canonicalization, W3C Recommendation 2024) over pyld's algorithm.
+
+Why not pyld's ``URDNA2015`` as is: pyld 3.3.0 writes N-Quads literals with only
+``\\\\ \\t \\n \\r \\"`` escaped and every other control character raw. RDFC-1.0 section 4.7
+("serialized canonical form") requires canonical N-Quads (RDF 1.2 N-Triples, "Canonical
+N-Triples"): in literals U+0008 ``\\b``, U+0009 ``\\t``, U+000A ``\\n``, U+000C ``\\f``,
+U+000D ``\\r``, U+0022 ``\\"`` and U+005C ``\\\\`` as ECHAR, every other character in
+U+0000..U+001F and U+007F as UCHAR ``\\uXXXX`` (upper-case hex), everything else raw
+UTF-8. That is what the JavaScript stack (rdf-canonize) and other RDFC-1.0
+implementations produce; with pyld's form a credential whose text holds e.g. U+0001 or
+U+0008 would hash differently and fail verification elsewhere. The serialization is
+used both for the output and inside "Hash First Degree Quads" (section 4.6), exactly
+where pyld uses its own. For any dataset without such characters the output is
+byte-identical to pyld's (tested).
+
+IRIs are written raw: :mod:`contexts.jsonld` safe mode rejects IRIs containing
+characters that canonical N-Quads would have to escape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from pyld.canon import URDNA2015
+from pyld.identifier_issuer import IdentifierIssuer
+
+__all__ = ["HASH_ALGORITHMS", "canonical_nquads", "escape_literal", "serialize_quad"]
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+_NEEDS_ESCAPE = re.compile('[\u0000-\u001f\u007f"\\\\]')
+_ESCAPES: dict[int, str] = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]}
+_ESCAPES.update(
+    {
+        0x08: "\\b",
+        0x09: "\\t",
+        0x0A: "\\n",
+        0x0C: "\\f",
+        0x0D: "\\r",
+        0x22: '\\"',
+        0x5C: "\\\\",
+    }
+)
+
+
+def escape_literal(value: str) -> str:
+    """The canonical N-Quads form of a literal's lexical value (without the quotes)."""
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
+    return value.translate(_ESCAPES)
+
+
+def serialize_quad(quad: dict[str, Any]) -> str:
+    """One quad in canonical N-Quads form, ending in ``" .\\n"``.
+
+    ``quad`` is pyld's dataset shape: ``subject``/``predicate``/``object``/optional
+    ``name``, each ``{"type": "IRI"|"blank node"|"literal", "value": ...}``.
+    """
+    s = quad["subject"]
+    o = quad["object"]
+    subject = f"<{s['value']}>" if s["type"] == "IRI" else s["value"]
+    predicate = quad["predicate"]["value"]
+    if o["type"] == "IRI":
+        obj = f"<{o['value']}>"
+    elif o["type"] == "blank node":
+        obj = o["value"]
+    else:
+        obj = f'"{escape_literal(o["value"])}"'
+        datatype = o["datatype"]
+        if datatype == _RDF_LANGSTRING:
+            if o.get("language"):
+                obj += "@" + o["language"]
+        elif datatype != _XSD_STRING:
+            obj += f"^^<{datatype}>"
+    name = quad.get("name")
+    if name is None:
+        return f"{subject} <{predicate}> {obj} .\n"
+    graph = name["value"]
+    graph = graph if graph.startswith("_:") else f"<{graph}>"
+    return f"{subject} <{predicate}> {obj} {graph} .\n"
+
+
+class _Rdfc10(URDNA2015):  # type: ignore[misc]
+    """pyld's URDNA2015 steps with the canonical N-Quads serialization above.
+
+    Only the two methods that serialize quads are replaced; the blank node labelling
+    (sections 4.4-4.9) is pyld's. ``hash_name`` is RDFC-1.0's "hash algorithm"
+    parameter (section 4.4): SHA-256 by default; ecdsa-rdfc-2019 with P-384 uses SHA-384.
+    """
+
+    def __init__(self, hash_name: str) -> None:
+        super().__init__()
+        self._hash_name = hash_name
+
+    def create_hash(self) -> Any:
+        return hashlib.new(self._hash_name)
+
+    def canonicalize(self, dataset: dict[str, list[dict[str, Any]]]) -> str:
+        """RDFC-1.0 section 4.4 "Canonicalization Algorithm", steps 1-7, as N-Quads."""
+        # 2) blank node to quads map
+        for graph_name, triples in dataset.items():
+            for quad in triples:
+                if graph_name != "@default":
+                    kind = "blank node" if graph_name.startswith("_:") else "IRI"
+                    quad["name"] = {"type": kind, "value": graph_name}
+                self.quads.append(quad)
+                for key, component in quad.items():
+                    if key == "predicate" or component["type"] != "blank node":
+                        continue
+                    self.blank_node_info.setdefault(component["value"], {"quads": []})[
+                        "quads"
+                    ].append(quad)
+
+        # 3)-5) issue canonical identifiers for blank nodes with unique first-degree hashes
+        non_normalized = set(self.blank_node_info)
+        simple = True
+        while simple:
+            simple = False
+            hash_to_blank_nodes: dict[str, list[str]] = {}
+            self.hash_to_blank_nodes = hash_to_blank_nodes
+            for id_ in non_normalized:
+                hash_to_blank_nodes.setdefault(self.hash_first_degree_quads(id_), []).append(id_)
+            for hash_, id_list in sorted(self.hash_to_blank_nodes.items()):
+                if len(id_list) > 1:
+                    continue
+                self.canonical_issuer.get_id(id_list[0])
+                non_normalized.remove(id_list[0])
+                del self.hash_to_blank_nodes[hash_]
+                simple = True
+
+        # 6) the rest by Hash N-Degree Quads
+        for _hash, id_list in sorted(self.hash_to_blank_nodes.items()):
+            hash_path_list = []
+            for id_ in id_list:
+                if self.canonical_issuer.has_id(id_):
+                    continue
+                issuer = IdentifierIssuer("_:b")
+                issuer.get_id(id_)
+                hash_path_list.append(self.hash_n_degree_quads(id_, issuer))
+            for result in sorted(hash_path_list, key=lambda r: r["hash"]):
+                for existing in result["issuer"].order:
+                    self.canonical_issuer.get_id(existing)
+
+        # 7) relabel and serialize (section 4.7)
+        prefix = self.canonical_issuer.prefix
+        normalized = []
+        for quad in self.quads:
+            for key, component in quad.items():
+                if key == "predicate":
+                    continue
+                if component["type"] == "blank node" and not component["value"].startswith(prefix):
+                    component["value"] = self.canonical_issuer.get_id(component["value"])
+            normalized.append(serialize_quad(quad))
+        normalized.sort()
+        return "".join(normalized)
+
+    def hash_first_degree_quads(self, id_: str) -> str:
+        """RDFC-1.0 section 4.6 "Hash First Degree Quads" with canonical N-Quads."""
+        info = self.blank_node_info[id_]
+        if "hash" in info:
+            cached: str = info["hash"]
+            return cached
+        nquads = []
+        for quad in info["quads"]:
+            relabelled = {}
+            for key, component in quad.items():
+                if key != "predicate" and component["type"] == "blank node":
+                    label = "_:a" if component["value"] == id_ else "_:z"
+                    component = {**component, "value": label}
+                relabelled[key] = component
+            nquads.append(serialize_quad(relabelled))
+        nquads.sort()
+        digest: str = self.hash_nquads(nquads)
+        info["hash"] = digest
+        return digest
+
+
+HASH_ALGORITHMS = frozenset({"sha256", "sha384"})
+
+
+def canonical_nquads(dataset: dict[str, list[dict[str, Any]]], hash_name: str = "sha256") -> str:
+    """RDFC-1.0 canonical N-Quads of a pyld RDF dataset (the dataset is consumed).
+
+    ``hash_name`` must be one of :data:`HASH_ALGORITHMS` (checked by the caller).
+    """
+    return _Rdfc10(hash_name).canonicalize(dataset)

@@ -1,0 +1,30 @@
+"""``sijil-issuer serve``: run the issuer API (dev server; gunicorn in production)."""
+
+from __future__ import annotations
+
+import click
+from werkzeug.serving import run_simple
+
+from issuer.commands.shell import cli_errors
+from issuer.settings import Settings
+
+__all__ = ["COMMAND"]
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@cli_errors
+def serve(host: str, port: int) -> None:
+    """Serve the issuer API. SIJIL_BASE_URL defaults to http://localhost:PORT.
+
+    Production deployments run ``gunicorn 'issuer.web:create_app()'`` instead.
+    """
+    from issuer.web import create_app  # the web stack loads only for this command
+
+    app = create_app(Settings.from_env(port=port))
+    click.echo(f"issuer listening on http://{host}:{port}/ (OpenAPI: /openapi.json)")
+    run_simple(host, port, app, threaded=True)
+
+
+COMMAND = serve

@@ -1,0 +1,80 @@
+"""``sijil-issuer sign``: secure a credential file with a KEY.json (Multikey) and print it.
+
+Verification method: ``--verification-method``, else the key file's ``id`` (as in the 1EdTech
+OB 3.0 vector, whose ``keyPair.json`` names ``https://example.edu/issuers/565049#z6Mk...``),
+else ``did:key:X#X`` for the key X.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from contexts.errors import ParsingError
+from issuer.commands.shell import cli_errors
+from keys.dataintegrity import add_proof
+from keys.jose import sign_vc_jwt
+from keys.keypair import load_keypair
+
+__all__ = ["COMMAND", "SUITE_CHOICES"]
+
+SUITE_CHOICES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019", "vc-jwt")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParsingError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ParsingError(f"{path} is not a JSON object")
+    return value
+
+
+@click.command("sign")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="KEY.json: publicKeyMultibase + secretKeyMultibase|privateKeyMultibase, optional id.",
+)
+@click.option(
+    "--suite", type=click.Choice(SUITE_CHOICES), default="eddsa-rdfc-2022", show_default=True
+)
+@click.option("--created", default=None, help="Proof creation time (ISO 8601); default now.")
+@click.option(
+    "--verification-method",
+    "verification_method",
+    default=None,
+    help="VM URL; default the key file's id, else did:key:X#X.",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@cli_errors
+def sign(
+    key_file: Path,
+    suite: str,
+    created: str | None,
+    verification_method: str | None,
+    file: Path,
+) -> None:
+    """Secure FILE and print the secured credential (JSON, or a compact VC-JWT)."""
+    credential = _read_json(file)
+    key = load_keypair(key_file)
+    if suite == "vc-jwt":
+        click.echo(sign_vc_jwt(credential, key, kid=verification_method))
+        return
+    secured = add_proof(
+        credential,
+        key,
+        cryptosuite=suite,
+        verification_method=verification_method,
+        created=created,
+    )
+    click.echo(json.dumps(secured, indent=2, ensure_ascii=False))
+
+
+COMMAND = sign

@@ -1,0 +1,360 @@
+"""Development server: the whole demo on one machine with one command (``python3 dev.py run``).
+
+``python -m issuer.devserver [--host 127.0.0.1] [--port 5000] [--verifier-port 5001] [--no-tls]``
+
+1. Sets development defaults (only where the variable is unset, and says so): instance folder
+   ``./instance``, ``SIJIL_ALLOW_LOCAL_FETCH=1`` so the verifier may fetch from this machine,
+   ``SIJIL_BASE_URL=https://localhost:<port>``.
+2. did:web resolves over **HTTPS** only, so the issuer is served over TLS with a development CA
+   made on first run in ``<instance>/dev-tls/`` (``ca.pem``; never use it anywhere else). The
+   verifier started here trusts it through ``SSL_CERT_FILE`` pointing at a bundle of that CA
+   plus the system roots; the printed ``sijil-verify`` commands do the same. ``--no-tls`` serves
+   plain HTTP (credentials then verify only with a resolver that maps loopback did:web to http).
+3. Migrates the database, creates the default issuer and seeds the demo through the core
+   services (idempotent: a second run issues nothing new), creates an admin API token.
+4. Serves the issuer API and, when importable, the verifier web app on two ports (Werkzeug
+   threaded servers in background threads) and prints the URLs to open. Ctrl-C stops both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import ipaddress
+import logging
+import os
+import signal
+import ssl
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from issuer.services.awards import AwardView
+from issuer.services.demo import DemoSummary, seed_demo
+from issuer.services.runtime import Runtime, open_runtime
+from issuer.services.tokens import create_token
+from issuer.settings import Settings
+from issuer.web import create_app
+
+__all__ = [
+    "DEMO_LEARNER",
+    "DevTLS",
+    "ServerThread",
+    "credential_urls",
+    "dev_environment",
+    "ensure_dev_tls",
+    "main",
+]
+
+log = logging.getLogger("issuer.devserver")
+
+#: The demo learner whose COC, COA and MMS the printed links point at.
+DEMO_LEARNER: Final = "S1001"
+_ACTOR: Final = "devserver"
+
+
+@dataclass(frozen=True)
+class DevTLS:
+    """Development TLS files: the CA to trust, the server's certificate and key, a trust bundle
+    (this CA plus the system roots) for ``SSL_CERT_FILE``."""
+
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+    bundle: Path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    path.chmod(0o600)
+
+
+def ensure_dev_tls(directory: Path, *, hosts: Sequence[str] = ("localhost",)) -> DevTLS:
+    """Create (once; reused while valid for 30+ days) a dev CA and a ``localhost`` certificate.
+
+    The certificate also covers 127.0.0.1 and ::1. Its private keys stay in ``directory`` with
+    mode 0600. The bundle is rewritten each time so it follows the system roots.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    tls = DevTLS(
+        cafile=directory / "ca.pem",
+        certfile=directory / "cert.pem",
+        keyfile=directory / "key.pem",
+        bundle=directory / "bundle.pem",
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    if not _still_valid(tls, now, hosts):
+        _make_certificates(tls, now, hosts)
+    system = ssl.get_default_verify_paths().cafile
+    roots = Path(system).read_bytes() if system and Path(system).is_file() else b""
+    tls.bundle.write_bytes(tls.cafile.read_bytes() + b"\n" + roots)
+    return tls
+
+
+def _still_valid(tls: DevTLS, now: datetime.datetime, hosts: Sequence[str]) -> bool:
+    if not all(p.is_file() for p in (tls.cafile, tls.certfile, tls.keyfile)):
+        return False
+    try:
+        cert = x509.load_pem_x509_certificate(tls.certfile.read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, x509.ExtensionNotFound):
+        return False
+    dns = set(names.get_values_for_type(x509.DNSName))
+    return cert.not_valid_after_utc > now + datetime.timedelta(days=30) and set(hosts) <= dns
+
+
+def _make_certificates(tls: DevTLS, now: datetime.datetime, hosts: Sequence[str]) -> None:
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sijil development CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=825))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    alt_names: list[x509.GeneralName] = [x509.DNSName(h) for h in hosts]
+    alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    tls.cafile.write_bytes(ca_cert.public_bytes(pem))
+    tls.certfile.write_bytes(cert.public_bytes(pem))
+    _write_private(
+        tls.keyfile,
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
+
+
+def dev_environment(
+    environ: Mapping[str, str], *, port: int, tls: bool
+) -> tuple[dict[str, str], list[str]]:
+    """``environ`` with development defaults filled in, and the names that were filled."""
+    scheme = "https" if tls else "http"
+    defaults = {
+        "SIJIL_INSTANCE_DIR": str(Path("instance").resolve()),
+        "SIJIL_ALLOW_LOCAL_FETCH": "1",
+        "SIJIL_BASE_URL": f"{scheme}://localhost:{port}",
+        "SIJIL_ENV": "development",
+    }
+    out = dict(environ)
+    filled = [name for name in defaults if not out.get(name)]
+    for name in filled:
+        out[name] = defaults[name]
+    return out, filled
+
+
+class ServerThread:
+    """A Werkzeug threaded server in a daemon thread; :meth:`stop` shuts it down cleanly."""
+
+    def __init__(
+        self, app: Any, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self.server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, ssl_context=ssl_context
+        )
+        self.port = self.server.server_port
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> ServerThread:
+        """Begin serving."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, finish, close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+
+def credential_urls(awards: Sequence[AwardView], learner: str) -> dict[str, str]:
+    """``{"COC DAF101": url, ...}`` of one learner's awards, COC/COA first then MMS."""
+    order = {"COC": 0, "COA": 1, "MMS": 2}
+    mine = sorted(
+        (a for a in awards if a.learner == learner),
+        key=lambda a: (order.get(a.award_type, 9), a.achievement_code),
+    )
+    return {f"{a.award_type} {a.achievement_code}": a.credential_id for a in mine}
+
+
+def _verifier_app() -> Any | None:
+    """The verifier's Flask app when the verifier web package is importable and builds."""
+    try:
+        from verifier.web import create_app as create_verifier_app
+    except ImportError as exc:
+        log.warning("verifier web app not available (%s); serving the issuer only", exc)
+        return None
+    return create_verifier_app()
+
+
+def _print_banner(
+    *,
+    settings: Settings,
+    summary: DemoSummary,
+    token: str,
+    verifier_base: str | None,
+    tls: DevTLS | None,
+) -> None:
+    base = settings.base_url
+    urls = credential_urls(summary.awards, DEMO_LEARNER)
+    lines = [
+        "",
+        "sijil development server (dev defaults: never use this setup in production)",
+        f"  issuer API        {base}/   (OpenAPI: {base}/openapi.json)",
+        f"  issuer DID        {summary.issuer.did}",
+        f"  DID document      {base}/.well-known/did.json",
+        f"  admin API token   {token}",
+        f"                    (scope admin; e.g. curl -H 'Authorization: Bearer {token}' "
+        f"{base}/awards)",
+        "",
+        f"Demo learner {DEMO_LEARNER}'s credentials:",
+    ]
+    for label, url in urls.items():
+        lines.append(f"  {label:<12} {url}")
+        if verifier_base is not None:
+            lines.append(f"  {'':<12} verify: {verifier_base}/verify?url={quote(url, safe='')}")
+    if verifier_base is not None:
+        lines += ["", f"Verifier page: {verifier_base}/"]
+    env_prefix = "SIJIL_ALLOW_LOCAL_FETCH=1"
+    curl_ca = ""
+    if tls is not None:
+        env_prefix = f"SSL_CERT_FILE={tls.bundle} {env_prefix}"
+        curl_ca = f" --cacert {tls.cafile}"
+        lines += [
+            "",
+            f"TLS: the issuer uses a development CA ({tls.cafile}); a browser will warn about "
+            "it. The verifier here trusts it.",
+        ]
+    lines += ["", "Check downloaded files with sijil-verify:"]
+    venv_bin = Path(sys.executable).parent
+    for label, url in urls.items():
+        name = label.lower().replace(" ", "-") + ".json"
+        lines.append(f"  curl -s{curl_ca} -o {name} {url}")
+        lines.append(f"  {env_prefix} {venv_bin / 'sijil-verify'} {name}")
+    lines += ["", "Ctrl-C stops both servers.", ""]
+    print("\n".join(lines), flush=True)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m issuer.devserver", description=__doc__.split("\n\n")[0] if __doc__ else ""
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=5000, help="issuer port (default 5000)")
+    parser.add_argument(
+        "--verifier-port", type=int, default=5001, help="verifier port (default 5001)"
+    )
+    parser.add_argument(
+        "--no-tls", action="store_true", help="serve the issuer over plain HTTP (see above)"
+    )
+    return parser.parse_args(argv)
+
+
+def prepare(
+    environ: Mapping[str, str], *, port: int, tls: bool
+) -> tuple[Settings, Runtime, DemoSummary, str, DevTLS | None]:
+    """Settings, runtime, seeded demo, an admin token and the TLS files (no servers yet).
+
+    Mutates ``os.environ`` with the development defaults (the verifier reads it).
+    """
+    env, filled = dev_environment(environ, port=port, tls=tls)
+    if filled:
+        log.warning("development defaults: %s", ", ".join(f"{n}={env[n]}" for n in filled))
+    scheme = "https://" if tls else "http://"
+    if not env["SIJIL_BASE_URL"].startswith(scheme):
+        log.warning(
+            "SIJIL_BASE_URL=%s but the issuer is served over %s: credential and DID URLs will "
+            "not resolve to this server",
+            env["SIJIL_BASE_URL"],
+            scheme.rstrip(":/"),
+        )
+    instance = Path(env["SIJIL_INSTANCE_DIR"])
+    dev_tls = ensure_dev_tls(instance / "dev-tls") if tls else None
+    if dev_tls is not None:
+        env["SSL_CERT_FILE"] = str(dev_tls.bundle)
+    os.environ.update(env)
+    settings = Settings.from_env(env, port=port)
+    rt = open_runtime(settings)
+    summary = seed_demo(rt, actor=_ACTOR)
+    _view, token = create_token(rt, ["admin"], label="devserver", actor=_ACTOR)
+    return settings, rt, summary, token, dev_tls
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run until Ctrl-C; returns the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = _parse_args(argv)
+    settings, rt, summary, token, dev_tls = prepare(os.environ, port=args.port, tls=not args.no_tls)
+    ssl_context: ssl.SSLContext | None = None
+    if dev_tls is not None:
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(dev_tls.certfile, dev_tls.keyfile)
+    servers = [ServerThread(create_app(runtime=rt), args.host, args.port, ssl_context=ssl_context)]
+    verifier_base: str | None = None
+    verifier_app = _verifier_app()
+    if verifier_app is not None:
+        servers.append(ServerThread(verifier_app, args.host, args.verifier_port))
+        shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+        verifier_base = f"http://{shown}:{args.verifier_port}"
+    for server in servers:
+        server.start()
+    _print_banner(
+        settings=settings, summary=summary, token=token, verifier_base=verifier_base, tls=dev_tls
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        for server in servers:
+            server.stop()
+        rt.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,435 @@
+"""The issuance pipeline: evaluate -> build -> sign -> self-verify -> store, once per award.
+
+For each award that became due (:func:`issuer.domain.awards.due_awards`), one transaction:
+
+1. lock the learner row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serializes writers),
+   so concurrent evaluations of one learner queue instead of racing;
+2. re-check the award is not held (a replay or another process may have issued it);
+3. build the unsigned credential (pure builders), allocate status entries (hook, issue 5);
+4. sign with the issuer's current key and suite (default ``eddsa-rdfc-2022``);
+5. verify it with the verifier's own code (proof, issuer binding, validity, 1EdTech schema,
+   and for an MMS every embedded COA) against our pinned DID documents; a rejection raises
+   ``SELF_VERIFICATION_FAILED`` and nothing is stored;
+6. store the exact signed JSON text, the MMS's component links and an audit entry; commit.
+
+``UNIQUE(learner, award_type, achievement_code)`` is the last line of defence: a concurrent
+duplicate fails at commit and is counted as already issued. A crash before commit loses only
+work that the next run redoes; a crash after commit leaves a complete award.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from issuer.credentials.builders import LearnerIdentity, build_coa, build_coc, build_mms
+from issuer.db.models import (
+    Assessment,
+    AssessmentResult,
+    Award,
+    AwardComponent,
+    Learner,
+    Material,
+    MaterialCompletion,
+    MicroCredential,
+    Programme,
+)
+from issuer.domain.awards import (
+    AwardType,
+    DueAward,
+    LearnerProgress,
+    NotEligibleError,
+    Result,
+    due_awards,
+)
+from issuer.domain.catalogue import MicroCredentialSpec, ProgrammeSpec
+from issuer.services import audit
+from issuer.services.awards import AwardView, award_view
+from issuer.services.catalogue import micro_credential_spec, programme_spec
+from issuer.services.errors import IssuerMismatchError, NotFoundError, SelfVerificationError
+from issuer.services.issuers import IssuerView, did_document, get_issuer, list_issuers, signing_key
+from issuer.services.runtime import OfflineFetcher, Runtime
+from keys.dataintegrity import add_proof
+from verifier.report import verify_credential
+
+__all__ = [
+    "Catalogue",
+    "evaluate_learner",
+    "evaluate_learners",
+    "load_catalogue",
+    "pin_issuer_documents",
+    "secure_credential",
+    "sign_credential",
+    "verify_own",
+]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A snapshot of the catalogue for one evaluation run (read once, used per learner)."""
+
+    micro_credentials: dict[str, MicroCredentialSpec]
+    mc_ids: dict[str, int]
+    mc_codes: dict[int, str]
+    mc_issuers: dict[str, int]
+    programmes: dict[str, ProgrammeSpec]
+    programme_ids: dict[str, int]
+    programme_issuers: dict[str, int]
+    programmes_of: dict[str, list[ProgrammeSpec]] = field(default_factory=dict)
+
+
+def load_catalogue(session: Session) -> Catalogue:
+    """Read every micro-credential and programme once."""
+    mcs = list(session.scalars(select(MicroCredential)))
+    progs = list(session.scalars(select(Programme)))
+    programmes = {p.code: programme_spec(p) for p in progs}
+    programmes_of: dict[str, list[ProgrammeSpec]] = {}
+    for spec in programmes.values():
+        for code in spec.components:
+            programmes_of.setdefault(code, []).append(spec)
+    return Catalogue(
+        micro_credentials={m.code: micro_credential_spec(m) for m in mcs},
+        mc_ids={m.code: m.id for m in mcs},
+        mc_codes={m.id: m.code for m in mcs},
+        mc_issuers={m.code: m.issuer_id for m in mcs},
+        programmes=programmes,
+        programme_ids={p.code: p.id for p in progs},
+        programme_issuers={p.code: p.issuer_id for p in progs},
+        programmes_of=programmes_of,
+    )
+
+
+def _progress(session: Session, catalogue: Catalogue, learner_id: int) -> LearnerProgress:
+    completed: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(Material.micro_credential_id, Material.code)
+        .join(MaterialCompletion, MaterialCompletion.material_id == Material.id)
+        .where(MaterialCompletion.learner_id == learner_id)
+    )
+    for mc_id, code in rows:
+        completed.setdefault(catalogue.mc_codes[mc_id], set()).add(code)
+    results: dict[str, dict[str, Result]] = {}
+    res_rows = session.execute(
+        select(
+            Assessment.micro_credential_id,
+            Assessment.code,
+            AssessmentResult.score,
+            AssessmentResult.grade,
+        )
+        .join(AssessmentResult, AssessmentResult.assessment_id == Assessment.id)
+        .where(AssessmentResult.learner_id == learner_id)
+    )
+    for mc_id, code, score, grade in res_rows:
+        results.setdefault(catalogue.mc_codes[mc_id], {})[code] = Result(Decimal(score), grade)
+    return LearnerProgress(
+        completed={k: frozenset(v) for k, v in completed.items()},
+        results=results,
+    )
+
+
+def pin_issuer_documents(rt: Runtime, issuers: Iterable[IssuerView] | None = None) -> None:
+    """Pin each did:web issuer's current DID document in ``rt.resolver`` (after rotations too)."""
+    for view in list_issuers(rt) if issuers is None else issuers:
+        if view.did_method == "web" and rt.pinned.get(view.did) != view.verification_methods:
+            rt.resolver.add_document(did_document(rt, view.slug))
+            rt.pinned[view.did] = view.verification_methods
+
+
+def _ensure_pinned(rt: Runtime, issuer: IssuerView, verification_method: str) -> None:
+    """Make sure the resolver knows ``verification_method`` (a rotation in another process
+    may have added it since ``issuer`` was read)."""
+    if issuer.did_method == "web" and verification_method not in rt.pinned.get(issuer.did, ()):
+        pin_issuer_documents(rt, [get_issuer(rt, issuer.slug)])
+
+
+def verify_own(rt: Runtime, credential: Mapping[str, Any], *, at: datetime) -> None:
+    """Verify a credential we signed with the verifier's code. Raises ``SELF_VERIFICATION_FAILED``
+    (detail lists the verifier's error codes)."""
+    report = verify_credential(
+        dict(credential), at=at, resolver=rt.resolver, fetcher=OfflineFetcher()
+    )
+    if not report.verified:
+        errors = report.to_dict().get("errors", [])
+        codes = ", ".join(f"{e.get('code')}: {e.get('detail')}" for e in errors)
+        raise SelfVerificationError(
+            f"the verifier rejected the credential just signed ({codes})", errors=errors
+        )
+
+
+def secure_credential(
+    rt: Runtime,
+    issuer: IssuerView,
+    unsigned: Mapping[str, Any],
+    *,
+    at: datetime,
+    cryptosuite: str | None = None,
+) -> dict[str, Any]:
+    """Sign ``unsigned`` with the issuer's current key, then self-verify. Pure of storage."""
+    key = signing_key(rt, issuer)
+    verification_method = key.id or issuer.verification_method
+    signed = add_proof(
+        unsigned,
+        key,
+        cryptosuite=cryptosuite or issuer.cryptosuite,
+        verification_method=verification_method,
+        created=at,
+    )
+    _ensure_pinned(rt, issuer, verification_method)
+    verify_own(rt, signed, at=at)
+    return signed
+
+
+def sign_credential(
+    rt: Runtime,
+    credential: Mapping[str, Any],
+    *,
+    issuer: str | None = None,
+    cryptosuite: str | None = None,
+    actor: str,
+) -> dict[str, Any]:
+    """VC-API issue: secure a caller-supplied credential with a named (or the default) issuer.
+
+    The credential's ``issuer`` (string or object ``id``) must be the issuer's DID; a missing
+    issuer is filled in. The result is self-verified and audited (not stored as an award).
+    Raises ``ISSUER_MISMATCH``, ``NOT_FOUND`` and the signing / verification errors.
+    """
+    view = get_issuer(rt, issuer)
+    doc = dict(credential)
+    named = doc.get("issuer")
+    named_id = named.get("id") if isinstance(named, Mapping) else named
+    if named is None:
+        doc["issuer"] = view.did
+    elif named_id != view.did:
+        raise IssuerMismatchError(
+            f"credential issuer {named_id!r} is not {view.did}", pointer="/issuer"
+        )
+    at = rt.now()
+    signed = secure_credential(rt, view, doc, at=at, cryptosuite=cryptosuite)
+    with rt.transaction() as session:
+        audit.record(
+            session,
+            at=at,
+            actor=actor,
+            action="credential.sign",
+            target_type="credential",
+            target_id=str(doc.get("id") or ""),
+            detail={"issuer": view.slug, "cryptosuite": cryptosuite or view.cryptosuite},
+        )
+    return signed
+
+
+def _held(session: Session, learner_id: int) -> tuple[set[tuple[AwardType, str]], set[str]]:
+    held: set[tuple[AwardType, str]] = set()
+    unusable: set[str] = set()
+    for kind, code, status in session.execute(
+        select(Award.award_type, Award.achievement_code, Award.status).where(
+            Award.learner_id == learner_id
+        )
+    ):
+        award_type: AwardType = "COC" if kind == "COC" else "COA" if kind == "COA" else "MMS"
+        held.add((award_type, code))
+        if award_type == "COA" and status != "active":
+            unusable.add(code)
+    return held, unusable
+
+
+def _issuer_for(rt: Runtime, issuers: dict[int, IssuerView], issuer_id: int) -> IssuerView:
+    if issuer_id not in issuers:
+        for view in list_issuers(rt):
+            issuers[view.id] = view
+    if issuer_id not in issuers:
+        raise NotFoundError(f"no issuer #{issuer_id}")
+    return issuers[issuer_id]
+
+
+def _issue_one(
+    rt: Runtime,
+    catalogue: Catalogue,
+    issuers: dict[int, IssuerView],
+    learner_id: int,
+    due: DueAward,
+    *,
+    actor: str,
+) -> AwardView | None:
+    """Issue one due award in its own transaction; ``None`` when it turned out to be held."""
+    with rt.transaction() as session:
+        learner = session.get(Learner, learner_id, with_for_update=True)
+        if learner is None:
+            raise NotFoundError(f"no learner #{learner_id}")
+        exists = session.scalar(
+            select(Award.id).where(
+                Award.learner_id == learner_id,
+                Award.award_type == due.award_type,
+                Award.achievement_code == due.achievement_code,
+            )
+        )
+        if exists is not None:
+            return None
+        award_id = str(uuid.uuid4())
+        credential_id = f"{rt.settings.base_url}/credentials/{award_id}"
+        at = rt.now()
+        identity = LearnerIdentity(learner.email, learner.name, learner.salt, learner.did)
+        base = rt.settings.base_url
+        components: list[Award] = []
+        mc_id: int | None = None
+        programme_id: int | None = None
+        if due.award_type == "MMS":
+            programme = catalogue.programmes[due.programme or due.achievement_code]
+            issuer_id = catalogue.programme_issuers[programme.code]
+            programme_id = catalogue.programme_ids[programme.code]
+            units = (due.micro_credential,) if due.micro_credential else programme.components
+            components = _component_coas(session, learner_id, units)
+            issuer = _issuer_for(rt, issuers, issuer_id)
+            status = _status(rt, session, issuer_id, credential_id)
+            unsigned = build_mms(
+                programme,
+                identity,
+                [json.loads(c.credential_json) for c in components],
+                issuer=issuer.profile,
+                base_url=base,
+                credential_id=credential_id,
+                issued_at=at,
+                unit=due.micro_credential,
+                credential_status=status,
+            )
+        else:
+            mc = catalogue.micro_credentials[due.micro_credential or due.achievement_code]
+            mc_id = catalogue.mc_ids[mc.code]
+            issuer_id = catalogue.mc_issuers[mc.code]
+            issuer = _issuer_for(rt, issuers, issuer_id)
+            status = _status(rt, session, issuer_id, credential_id)
+            programmes = catalogue.programmes_of.get(mc.code, [])
+            if due.award_type == "COC":
+                unsigned = build_coc(
+                    mc,
+                    identity,
+                    issuer=issuer.profile,
+                    base_url=base,
+                    credential_id=credential_id,
+                    issued_at=at,
+                    programmes=programmes,
+                    credential_status=status,
+                )
+            else:
+                progress = _progress(session, catalogue, learner_id)
+                unsigned = build_coa(
+                    mc,
+                    identity,
+                    progress.results.get(mc.code, {}),
+                    issuer=issuer.profile,
+                    base_url=base,
+                    credential_id=credential_id,
+                    issued_at=at,
+                    programmes=programmes,
+                    credential_status=status,
+                )
+        signed = secure_credential(rt, issuer, unsigned, at=at)
+        text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+        award = Award(
+            id=award_id,
+            learner_id=learner_id,
+            award_type=due.award_type,
+            achievement_code=due.achievement_code,
+            micro_credential_id=mc_id,
+            programme_id=programme_id,
+            issuer_id=issuer.id,
+            credential_id=credential_id,
+            credential_json=text,
+            issued_at=at,
+            status="active",
+        )
+        session.add(award)
+        session.flush()
+        for component in components:
+            session.add(AwardComponent(award_id=award_id, component_award_id=component.id))
+        audit.record(
+            session,
+            at=at,
+            actor=actor,
+            action="award.issue",
+            target_type="award",
+            target_id=award_id,
+            detail={
+                "awardType": due.award_type,
+                "achievement": due.achievement_code,
+                "learner": learner.external_id,
+                "credentialId": credential_id,
+                "verificationMethod": signed["proof"]["verificationMethod"],
+            },
+        )
+        return award_view(award, learner.external_id, issuer.slug)
+
+
+def _status(
+    rt: Runtime, session: Session, issuer_id: int, credential_id: str
+) -> Sequence[Mapping[str, Any]] | None:
+    if rt.status_allocator is None:
+        return None
+    return rt.status_allocator(session, issuer_id, credential_id)
+
+
+def _component_coas(session: Session, learner_id: int, units: Sequence[str]) -> list[Award]:
+    rows = {
+        a.achievement_code: a
+        for a in session.scalars(
+            select(Award).where(
+                Award.learner_id == learner_id,
+                Award.award_type == "COA",
+                Award.status == "active",
+                Award.achievement_code.in_(list(units)),
+            )
+        )
+    }
+    missing = [u for u in units if u not in rows]
+    if missing:
+        raise NotEligibleError(f"no active COA for {', '.join(missing)}")
+    return [rows[u] for u in units]
+
+
+def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) -> list[AwardView]:
+    """Issue every award that is due and not held for each learner (idempotent).
+
+    Each award is its own transaction; a concurrent duplicate (unique violation) is skipped.
+    Returns the awards this call issued.
+    """
+    with rt.reading() as session:
+        catalogue = load_catalogue(session)
+    issuers: dict[int, IssuerView] = {}
+    issued: list[AwardView] = []
+    for learner_id in learner_ids:
+        with rt.reading() as session:
+            progress = _progress(session, catalogue, learner_id)
+            held, unusable = _held(session, learner_id)
+        due = due_awards(
+            list(catalogue.micro_credentials.values()),
+            list(catalogue.programmes.values()),
+            progress,
+            held,
+            unusable_coas=unusable,
+        )
+        for item in due:
+            try:
+                view = _issue_one(rt, catalogue, issuers, learner_id, item, actor=actor)
+            except IntegrityError:
+                continue  # another process issued it between our check and our commit
+            if view is not None:
+                issued.append(view)
+    return issued
+
+
+def evaluate_learner(rt: Runtime, external_id: str, *, actor: str) -> list[AwardView]:
+    """Re-evaluate one learner by student id. Raises ``NOT_FOUND``."""
+    with rt.reading() as session:
+        learner_id = session.scalar(select(Learner.id).where(Learner.external_id == external_id))
+    if learner_id is None:
+        raise NotFoundError(f"no learner {external_id!r}")
+    return evaluate_learners(rt, [learner_id], actor=actor)

@@ -1,0 +1,224 @@
+"""Recording progress events and issuing what became due.
+
+:func:`record_progress` stores a batch of events in one transaction (idempotently: a completion
+is recorded once, an assessment keeps the learner's best score), then re-evaluates **every**
+learner named in the batch, changed or not. Re-evaluating unchanged learners is what makes a
+re-run after a crash finish the awards the crash interrupted; replaying the same events issues
+nothing new because :func:`issuer.services.issuance.evaluate_learners` skips held awards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from contexts.errors import SijilError
+from issuer.db.models import (
+    Assessment,
+    AssessmentResult,
+    Learner,
+    Material,
+    MaterialCompletion,
+    MicroCredential,
+)
+from issuer.domain.catalogue import LearnerSpec
+from issuer.domain.progress import ProgressEvent, RowError
+from issuer.services import audit
+from issuer.services.awards import AwardView
+from issuer.services.catalogue import upsert_learner_in
+from issuer.services.errors import UnknownReferenceError
+from issuer.services.issuance import evaluate_learners
+from issuer.services.runtime import Runtime
+
+__all__ = ["ProgressOutcome", "record_progress"]
+
+
+@dataclass
+class ProgressOutcome:
+    """What a batch did: events newly recorded, events that changed nothing, rejected events
+    (by their line / index), and the awards issued as a result."""
+
+    recorded: int = 0
+    unchanged: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+    issued: list[AwardView] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "recorded": self.recorded,
+            "unchanged": self.unchanged,
+            "rejected": [r.to_dict() for r in self.rejected],
+            "issued": [a.to_dict() for a in self.issued],
+        }
+
+
+class _Refs:
+    """Per-batch caches of learner, micro-credential and item ids."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.learners: dict[str, Learner] = {}
+        self.mcs: dict[str, int | None] = {}
+        self.materials: dict[tuple[int, str], int | None] = {}
+        self.assessments: dict[tuple[int, str], int | None] = {}
+
+    def mc(self, code: str) -> int | None:
+        if code not in self.mcs:
+            self.mcs[code] = self.session.scalar(
+                select(MicroCredential.id).where(MicroCredential.code == code)
+            )
+        return self.mcs[code]
+
+    def material(self, mc_id: int, code: str) -> int | None:
+        if (mc_id, code) not in self.materials:
+            self.materials[mc_id, code] = self.session.scalar(
+                select(Material.id).where(
+                    Material.micro_credential_id == mc_id, Material.code == code
+                )
+            )
+        return self.materials[mc_id, code]
+
+    def assessment(self, mc_id: int, code: str) -> int | None:
+        if (mc_id, code) not in self.assessments:
+            self.assessments[mc_id, code] = self.session.scalar(
+                select(Assessment.id).where(
+                    Assessment.micro_credential_id == mc_id, Assessment.code == code
+                )
+            )
+        return self.assessments[mc_id, code]
+
+
+def _learner(rt: Runtime, refs: _Refs, event: ProgressEvent, actor: str) -> Learner:
+    known = refs.learners.get(event.learner)
+    if known is not None:
+        return known
+    row = refs.session.scalar(select(Learner).where(Learner.external_id == event.learner))
+    if row is None:
+        if not event.learner_email or not event.learner_name:
+            raise UnknownReferenceError(
+                f"unknown learner {event.learner!r} (give learner_email and learner_name to "
+                "create one)",
+                pointer="/learner_id",
+            )
+        row = upsert_learner_in(
+            refs.session,
+            LearnerSpec(event.learner, event.learner_email, event.learner_name, event.learner_did),
+            rt=rt,
+            actor=actor,
+        )
+    refs.learners[event.learner] = row
+    return row
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _changed(session: Session, stmt: Any) -> bool:
+    """Whether the upsert wrote a row (``RETURNING`` works the same on SQLite and PostgreSQL,
+    unlike ``rowcount`` after ``ON CONFLICT``)."""
+    return session.execute(stmt.returning(text("1"))).first() is not None
+
+
+def _apply(rt: Runtime, refs: _Refs, event: ProgressEvent, actor: str) -> tuple[int, bool]:
+    """Store one event; returns (learner id, whether anything changed)."""
+    learner = _learner(rt, refs, event, actor)
+    mc_id = refs.mc(event.micro_credential)
+    if mc_id is None:
+        raise UnknownReferenceError(
+            f"unknown micro-credential {event.micro_credential!r}", pointer="/micro_credential"
+        )
+    insert = _insert(refs.session)
+    at = (event.occurred_at or rt.now()).astimezone(UTC)
+    if event.kind == "material_completed":
+        material_id = refs.material(mc_id, event.item)
+        if material_id is None:
+            raise UnknownReferenceError(
+                f"{event.micro_credential} has no learning material {event.item!r}",
+                pointer="/item",
+            )
+        stmt = (
+            insert(MaterialCompletion)
+            .values(learner_id=learner.id, material_id=material_id, completed_at=at)
+            .on_conflict_do_nothing(index_elements=["learner_id", "material_id"])
+        )
+        return learner.id, _changed(refs.session, stmt)
+    assessment_id = refs.assessment(mc_id, event.item)
+    if assessment_id is None:
+        raise UnknownReferenceError(
+            f"{event.micro_credential} has no assessment {event.item!r}", pointer="/item"
+        )
+    table = AssessmentResult.__table__
+    stmt = insert(AssessmentResult).values(
+        learner_id=learner.id,
+        assessment_id=assessment_id,
+        score=event.score,
+        grade=event.grade,
+        recorded_at=at,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["learner_id", "assessment_id"],
+        set_={"score": stmt.excluded.score, "grade": stmt.excluded.grade, "recorded_at": at},
+        where=table.c.score < stmt.excluded.score,
+    )
+    return learner.id, _changed(refs.session, stmt)
+
+
+def record_progress(
+    rt: Runtime,
+    events: Sequence[ProgressEvent] | Sequence[tuple[int, ProgressEvent]],
+    *,
+    actor: str,
+    partial: bool = False,
+    evaluate: bool = True,
+) -> ProgressOutcome:
+    """Record a batch of progress events, then issue whatever became due.
+
+    ``events`` are plain events (numbered 0..n-1 in errors) or ``(line, event)`` pairs (CSV).
+    With ``partial=False`` (the API) the first bad event raises its error (``UNKNOWN_REFERENCE``,
+    ``MALFORMED_VALUE_ERROR``; pointer prefixed with ``/<index>``) and nothing is stored; with
+    ``partial=True`` (CSV import) bad events are reported in ``rejected`` and good ones kept.
+    """
+    numbered: list[tuple[int, ProgressEvent]] = [
+        item if isinstance(item, tuple) else (i, item) for i, item in enumerate(events)
+    ]
+    outcome = ProgressOutcome()
+    touched: dict[int, None] = {}
+    with rt.transaction() as session:
+        refs = _Refs(session)
+        for number, event in numbered:
+            try:
+                with session.begin_nested():
+                    learner_id, changed = _apply(rt, refs, event, actor)
+            except SijilError as exc:
+                if not partial:
+                    exc.pointer = f"/{number}{exc.pointer or ''}"
+                    raise
+                refs.learners.pop(event.learner, None)
+                outcome.rejected.append(RowError(number, exc.code, exc.detail))
+                continue
+            touched[learner_id] = None
+            if changed:
+                outcome.recorded += 1
+            else:
+                outcome.unchanged += 1
+        if outcome.recorded:
+            audit.record(
+                session,
+                at=rt.now(),
+                actor=actor,
+                action="progress.record",
+                target_type="batch",
+                target_id=str(len(numbered)),
+                detail={"recorded": outcome.recorded, "unchanged": outcome.unchanged},
+            )
+    if evaluate:
+        outcome.issued = evaluate_learners(rt, list(touched), actor=actor)
+    return outcome

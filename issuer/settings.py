@@ -1,0 +1,141 @@
+"""Typed issuer settings, read once from ``SIJIL_*`` environment variables.
+
+A frozen dataclass (warehouse / flaskr style): the shells (CLI, Flask app factory, dev server)
+call :meth:`Settings.from_env` once and pass the object down; core code never reads
+``os.environ``. Development runs with no set-up on documented dev defaults and logs that it does;
+production refuses to start with a dev secret (``INSECURE_SETTINGS``).
+
+Variables:
+
+- ``SIJIL_INSTANCE_DIR``: folder for the SQLite file, the encrypted key store and other local
+  state (default ``./instance``).
+- ``SIJIL_DATABASE_URL``: SQLAlchemy URL (default ``sqlite:///<instance>/sijil.db``; PostgreSQL
+  as ``postgresql+psycopg://user:pw@host/db``).
+- ``SIJIL_BASE_URL``: public base URL used in credential ids, did:web DIDs and status list URLs
+  (default ``http://localhost:<port>``; ``SIJIL_PORT`` or the ``port`` argument, default 5000).
+- ``SIJIL_KEY_PASSPHRASE``: passphrase of the encrypted key store.
+- ``SIJIL_SECRET_KEY``: Flask secret key (sessions, CSRF).
+- ``SIJIL_ENV``: ``development`` (default) or ``production``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from contexts.errors import MalformedValueError, SijilError
+
+__all__ = [
+    "DEFAULT_PORT",
+    "DEV_KEY_PASSPHRASE",
+    "DEV_SECRET_KEY",
+    "InsecureSettingsError",
+    "Settings",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 5000
+#: Dev-only secrets: anyone reading this file knows them, so production refuses them.
+DEV_KEY_PASSPHRASE = "sijil-dev-key-passphrase-NOT-FOR-PRODUCTION"  # noqa: S105
+DEV_SECRET_KEY = "sijil-dev-secret-key-NOT-FOR-PRODUCTION"  # noqa: S105
+
+Environment = Literal["development", "production"]
+
+
+class InsecureSettingsError(SijilError):
+    """Production settings use a dev default secret or are otherwise unsafe."""
+
+    code = "INSECURE_SETTINGS"
+    title = "Insecure settings"
+    http_status = 500
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the issuer needs to know about its deployment."""
+
+    instance_dir: Path
+    database_url: str
+    base_url: str
+    key_passphrase: str
+    secret_key: str
+    env: Environment = "development"
+    #: names of the variables that fell back to a dev default (empty in production).
+    dev_defaults: tuple[str, ...] = ()
+
+    @property
+    def is_production(self) -> bool:
+        """Whether this is a production deployment."""
+        return self.env == "production"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Folder of the encrypted key store."""
+        return self.instance_dir / "keys"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, port: int | None = None
+    ) -> Settings:
+        """Read the settings from ``environ`` (default ``os.environ``).
+
+        Raises ``INSECURE_SETTINGS`` when ``SIJIL_ENV=production`` and a secret is missing or a
+        dev default, and ``MALFORMED_VALUE_ERROR`` for an unknown ``SIJIL_ENV``.
+        """
+        env_vars = os.environ if environ is None else environ
+        raw_env = env_vars.get("SIJIL_ENV", "development").strip().lower() or "development"
+        if raw_env not in ("development", "production"):
+            raise MalformedValueError(
+                f"SIJIL_ENV must be 'development' or 'production', not {raw_env!r}"
+            )
+        env: Environment = "production" if raw_env == "production" else "development"
+        instance_dir = Path(env_vars.get("SIJIL_INSTANCE_DIR") or "instance").resolve()
+        if port is None:
+            port = int(env_vars.get("SIJIL_PORT") or DEFAULT_PORT)
+        database_url = env_vars.get("SIJIL_DATABASE_URL") or f"sqlite:///{instance_dir}/sijil.db"
+        base_url = (env_vars.get("SIJIL_BASE_URL") or f"http://localhost:{port}").rstrip("/")
+        defaults: list[str] = []
+        passphrase = env_vars.get("SIJIL_KEY_PASSPHRASE") or ""
+        if not passphrase:
+            passphrase = DEV_KEY_PASSPHRASE
+            defaults.append("SIJIL_KEY_PASSPHRASE")
+        secret_key = env_vars.get("SIJIL_SECRET_KEY") or ""
+        if not secret_key:
+            secret_key = DEV_SECRET_KEY
+            defaults.append("SIJIL_SECRET_KEY")
+        settings = cls(
+            instance_dir=instance_dir,
+            database_url=database_url,
+            base_url=base_url,
+            key_passphrase=passphrase,
+            secret_key=secret_key,
+            env=env,
+            dev_defaults=tuple(defaults),
+        )
+        settings.check()
+        if settings.dev_defaults:
+            log.warning(
+                "sijil issuer in development mode: using dev defaults for %s (never in production)",
+                ", ".join(settings.dev_defaults),
+            )
+        return settings
+
+    def check(self) -> None:
+        """Refuse unsafe production settings (``INSECURE_SETTINGS``)."""
+        if not self.is_production:
+            return
+        if self.key_passphrase == DEV_KEY_PASSPHRASE or len(self.key_passphrase) < 12:
+            raise InsecureSettingsError(
+                "production needs SIJIL_KEY_PASSPHRASE set to a secret of 12+ characters"
+            )
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 16:
+            raise InsecureSettingsError(
+                "production needs SIJIL_SECRET_KEY set to a secret of 16+ characters"
+            )
+        if not self.base_url.startswith("https://"):
+            raise InsecureSettingsError("production needs an https:// SIJIL_BASE_URL")

@@ -1,0 +1,63 @@
+"""The issuer app factory (see :mod:`issuer.web`)."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Final
+
+from flask import Flask
+
+from issuer.services.runtime import Runtime, open_runtime
+from issuer.settings import Settings
+from issuer.web.admin import admin
+from issuer.web.endpoint import RUNTIME_EXTENSION
+from issuer.web.issuing import issuing
+from issuer.web.problems import register_error_handlers
+from issuer.web.public import public
+from issuer.web.reading import reading
+from issuer.web.security import apply_security_headers
+
+__all__ = ["MAX_REQUEST_BYTES", "create_app"]
+
+log = logging.getLogger(__name__)
+
+#: Hard cap on any request body (the CSV upload is the largest; JSON endpoints cap at 1 MiB).
+MAX_REQUEST_BYTES: Final = 16 * 1024 * 1024
+
+
+def _version() -> str:
+    try:
+        return version("sijil")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0"
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """Build the issuer app.
+
+    ``runtime`` (tests, the dev server) is used as is; otherwise one is opened for ``settings``
+    (default: :meth:`Settings.from_env`), migrating the database to head.
+    """
+    if runtime is None:
+        runtime = open_runtime(settings or Settings.from_env())
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
+        MAX_FORM_PARTS=8,
+        SECRET_KEY=runtime.settings.secret_key,
+        SIJIL_VERSION=_version(),
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = True
+    app.extensions[RUNTIME_EXTENSION] = runtime
+    for blueprint in (public, reading, issuing, admin):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.after_request(apply_security_headers)
+    if runtime.settings.dev_defaults:
+        log.warning(
+            "issuer API using development defaults for %s", ", ".join(runtime.settings.dev_defaults)
+        )
+    return app

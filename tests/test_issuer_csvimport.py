@@ -1,0 +1,97 @@
+"""Progress CSV import: documented columns, bad rows by line, replay issues nothing new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from issuer.domain.progress import CsvFormatError, parse_progress_csv
+from issuer.services.awards import list_awards
+from issuer.services.csvimport import import_progress
+from issuer.services.demo import seed_demo
+from issuer.services.runtime import Runtime
+
+HEADER = "learner_id,learner_email,learner_name,micro_credential,event,item,score,grade\n"
+
+
+def _rows(learner: str, name: str, mc: str, *, score: int = 80) -> str:
+    email = f"{learner.lower()}@student.example.my"
+    return "".join(
+        [
+            f'{learner},{email},"{name}",{mc},material_completed,{mc}-M1,,\n',
+            f'{learner},{email},"{name}",{mc},material_completed,{mc}-M2,,\n',
+            f'{learner},{email},"{name}",{mc},assessment_result,{mc}-QZ,{score},A\n',
+            f'{learner},{email},"{name}",{mc},assessment_result,{mc}-PJ,{score},A\n',
+        ]
+    )
+
+
+def test_parse_reports_bad_rows_by_line_and_keeps_good_ones() -> None:
+    text = (
+        HEADER
+        + "S1,s1@x.my,Ali,DAF101,material_completed,DAF101-M1,,\n"  # line 2 good
+        + "S1,s1@x.my,Ali,DAF101,assessment_result,DAF101-QZ,,\n"  # line 3: no score
+        + "S1,s1@x.my,Ali,DAF101,watched_video,DAF101-M1,,\n"  # line 4: unknown event
+        + "S1,s1@x.my,Ali,DAF101,assessment_result,DAF101-QZ,101,\n"  # line 5: score > 100
+        + ",s1@x.my,Ali,DAF101,material_completed,DAF101-M2,,\n"  # line 6: no learner
+        + "S1,s1@x.my,Ali,DAF101,assessment_result,DAF101-PJ,77.5,B+\n"  # line 7 good
+    )
+    parsed = parse_progress_csv(text.splitlines(keepends=True))
+    assert [line for line, _ in parsed.events] == [2, 7]
+    assert [(e.line, e.code) for e in parsed.errors] == [
+        (3, "MALFORMED_VALUE_ERROR"),
+        (4, "MALFORMED_VALUE_ERROR"),
+        (5, "MALFORMED_VALUE_ERROR"),
+        (6, "MALFORMED_VALUE_ERROR"),
+    ]
+    assert "score" in parsed.errors[0].detail
+
+
+def test_missing_required_column_rejects_the_file() -> None:
+    with pytest.raises(CsvFormatError):
+        parse_progress_csv(["learner_id,event,item\n", "S1,material_completed,M1\n"])
+
+
+def test_import_twice_issues_nothing_new(rt: Runtime, tmp_path: Path) -> None:
+    seed_demo(rt)
+    path = tmp_path / "progress.csv"
+    path.write_text(
+        HEADER
+        + _rows("S5001", "Nurul Izzah binti Anwar", "DAF101")
+        + _rows("S5002", "Lee Chong Wei 李宗伟", "ESG201")
+        + _rows("S5003", "Murugan a/l Krishnan முருகன்", "DAF101", score=20),
+        encoding="utf-8",
+    )
+    first = import_progress(rt, path, actor="t")
+    assert first.bad_rows == []
+    assert first.rows == first.recorded == 12
+    assert first.issued == {"COC": 3, "COA": 2}
+    before = [a.credential_json for a in list_awards(rt, limit=None)]
+    second = import_progress(rt, path, actor="t")
+    assert second.recorded == 0
+    assert second.unchanged == 12
+    assert sum(second.issued.values()) == 0
+    assert [a.credential_json for a in list_awards(rt, limit=None)] == before
+
+
+def test_import_reports_unknown_references_by_line(rt: Runtime, tmp_path: Path) -> None:
+    seed_demo(rt)
+    path = tmp_path / "progress.csv"
+    path.write_text(
+        HEADER
+        + "S1001,,,DAF101,material_completed,DAF101-M1,,\n"  # 2: known learner, ok
+        + "S9999,,,DAF101,material_completed,DAF101-M1,,\n"  # 3: unknown learner, no email
+        + "S1001,,,NOPE101,material_completed,M1,,\n"  # 4: unknown micro-credential
+        + "S1001,,,DAF101,material_completed,DAF101-M9,,\n"  # 5: unknown material
+        + "S1001,,,DAF101,assessment_result,DAF101-QZ,abc,\n",  # 6: not a number
+        encoding="utf-8",
+    )
+    summary = import_progress(rt, path, actor="t")
+    assert [(r.line, r.code) for r in summary.bad_rows] == [
+        (3, "UNKNOWN_REFERENCE"),
+        (4, "UNKNOWN_REFERENCE"),
+        (5, "UNKNOWN_REFERENCE"),
+        (6, "MALFORMED_VALUE_ERROR"),
+    ]
+    assert summary.unchanged == 1

@@ -1,0 +1,115 @@
+"""What the verifier was given: JSON-LD, a VC-JWT, or a baked PNG/SVG, sniffed once.
+
+:func:`load_input` turns a dict, text or bytes into a :class:`LoadedInput`: either a JSON
+object (credential or presentation) or a compact JWS (a VC-JWT), plus the format it came in
+(for the report). Bytes are unbaked first when they are a PNG or an SVG (Open Badges 3.0
+section "Baking", :mod:`verifier.baked`).
+
+Errors: ``PARSING_ERROR`` (not JSON / not a JWT / not UTF-8), ``UNSUPPORTED_INPUT`` (JSON that
+is not an object), ``BAKED_CREDENTIAL_NOT_FOUND``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from contexts.errors import ParsingError
+
+from .baked import is_png, is_svg, unbake
+from .errors import UnsupportedInputError
+
+__all__ = ["InputFormat", "LoadedInput", "is_compact_jws", "load_input", "parse_json_text"]
+
+InputFormat = Literal["json-ld", "vc-jwt", "png", "svg"]
+
+_COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+_ENVELOPED_PREFIXES = ("data:application/vc+jwt,", "data:application/vp+jwt,")
+
+
+def is_compact_jws(text: str) -> bool:
+    """Whether ``text`` has the shape of a JWS compact serialization (three segments)."""
+    return bool(_COMPACT_JWS.match(text))
+
+
+@dataclass(frozen=True)
+class LoadedInput:
+    """Exactly one of ``document`` (a JSON object) or ``token`` (a compact JWS)."""
+
+    format: InputFormat
+    document: Mapping[str, Any] | None = None
+    token: str | None = None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ParsingError(f"JSON constant {name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ParsingError(f"duplicate JSON member {key!r}")
+        out[key] = value
+    return out
+
+
+def parse_json_text(text: str) -> Any:
+    """Strict JSON: no duplicate members (ambiguous for signatures), no NaN/Infinity."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ParsingError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise ParsingError("JSON nested too deeply") from None
+
+
+def _from_text(text: str, fmt: InputFormat) -> LoadedInput:
+    stripped = text.strip().lstrip("\ufeff")
+    for prefix in _ENVELOPED_PREFIXES:
+        if stripped.startswith(prefix):
+            stripped = stripped[len(prefix) :]
+    if stripped.startswith("{") or stripped.startswith("["):
+        value = parse_json_text(stripped)
+        if isinstance(value, str) and is_compact_jws(value.strip()):
+            return LoadedInput(format="vc-jwt" if fmt == "json-ld" else fmt, token=value.strip())
+        if not isinstance(value, dict):
+            raise UnsupportedInputError("the JSON input is not an object")
+        return LoadedInput(format=fmt, document=value)
+    if stripped.startswith('"'):
+        value = parse_json_text(stripped)
+        if isinstance(value, str) and is_compact_jws(value.strip()):
+            return LoadedInput(format="vc-jwt" if fmt == "json-ld" else fmt, token=value.strip())
+        raise UnsupportedInputError("the JSON input is a string but not a VC-JWT")
+    if is_compact_jws(stripped):
+        return LoadedInput(format="vc-jwt" if fmt == "json-ld" else fmt, token=stripped)
+    raise ParsingError("the input is neither JSON, a VC-JWT, nor a baked PNG/SVG badge")
+
+
+def load_input(data: Mapping[str, Any] | str | bytes) -> LoadedInput:
+    """Sniff ``data`` and return what to verify.
+
+    ``dict``: a JSON-LD credential or presentation. ``str``: JSON text or a compact VC-JWT
+    (also ``data:application/vc+jwt,...``). ``bytes``: a baked PNG or SVG, else UTF-8 text as
+    for ``str``. Raises ``PARSING_ERROR`` / ``UNSUPPORTED_INPUT`` /
+    ``BAKED_CREDENTIAL_NOT_FOUND``.
+    """
+    if isinstance(data, Mapping):
+        return LoadedInput(format="json-ld", document=data)
+    if isinstance(data, bytes | bytearray):
+        raw = bytes(data)
+        if is_png(raw):
+            return _from_text(unbake(raw), "png")
+        if is_svg(raw):
+            return _from_text(unbake(raw), "svg")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParsingError("the input is not UTF-8 text, a PNG or an SVG") from None
+        return _from_text(text, "json-ld")
+    if isinstance(data, str):
+        return _from_text(data, "json-ld")
+    raise UnsupportedInputError(f"cannot verify a {type(data).__name__}")
