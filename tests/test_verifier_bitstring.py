@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_dir import SHARED
 
 from contexts.errors import MalformedValueError
 from verifier.bitstring import (
@@ -21,7 +22,7 @@ from verifier.bitstring import (
 )
 from verifier.errors import RangeError, StatusListLengthError
 
-BSL = Path("/work/shared/vectors/bitstring-status-list")
+BSL = SHARED / "vectors/bitstring-status-list"
 if not BSL.exists():
     BSL = Path(__file__).resolve().parents[2] / "shared/vectors/bitstring-status-list"
 SPEC_EXAMPLE = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"

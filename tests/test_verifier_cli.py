@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 from _https import LocalServer, Route
 from click.testing import CliRunner
+from shared_dir import SHARED
 from verifier_fixtures import Learner, coa_for, key_from_seed, status_entry, status_list
 
 from verifier.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = Path("/work/shared/vectors")
+VECTORS = SHARED / "vectors"
 if not VECTORS.exists():
     VECTORS = ROOT.parent / "shared" / "vectors"
 SIGNED_VECTORS = sorted(

@@ -9,11 +9,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 import referencing.exceptions
+from shared_dir import SHARED
 
 from verifier.errors import SchemaValidationError
 from verifier.schema import SCHEMA_DIR, _registry, check_schema, schema_for
 
-SHARED = Path("/work/shared/schemas")
+SHARED = SHARED / "schemas"
 if not SHARED.exists():
     SHARED = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 VECTORS = SHARED.parent / "vectors"

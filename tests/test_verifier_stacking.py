@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_dir import SHARED
 from verifier_fixtures import (
     Learner,
     build_coa,
@@ -244,7 +245,7 @@ def test_stacking_scales_to_n_components(count: int) -> None:
 
 
 def _clr_vector() -> dict[str, Any]:
-    page = Path("/work/shared/vectors/clr-2.0/linked-data-proof-clr.html")
+    page = SHARED / "vectors/clr-2.0/linked-data-proof-clr.html"
     if not page.exists():
         page = Path(__file__).resolve().parents[2] / "shared/vectors/clr-2.0" / page.name
     found = re.search(
@@ -256,7 +257,7 @@ def _clr_vector() -> dict[str, Any]:
 
 
 def test_1edtech_clr_vector_is_not_held_to_programme_rules() -> None:
-    controller = Path("/work/shared/vectors/openbadges-3.0/controller-document.generated.json")
+    controller = SHARED / "vectors/openbadges-3.0/controller-document.generated.json"
     if not controller.exists():
         controller = Path(__file__).resolve().parents[2] / "shared/vectors/openbadges-3.0"
         controller = controller / "controller-document.generated.json"

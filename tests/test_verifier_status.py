@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from _https import LocalServer, Route
+from shared_dir import SHARED
 from verifier_fixtures import (
     Learner,
     coa_for,
@@ -32,7 +33,7 @@ from verifier.fetchers import MappingFetcher
 from verifier.report import VerificationReport, verify_credential
 from verifier.status import StatusListClient
 
-GENERATED = Path("/work/shared/vectors/bitstring-status-list/generated")
+GENERATED = SHARED / "vectors/bitstring-status-list/generated"
 if not GENERATED.exists():  # a fresh clone keeps the vectors beside the repository
     GENERATED = Path(__file__).resolve().parents[2] / "shared/vectors/bitstring-status-list"
     GENERATED = GENERATED / "generated"
