@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from issuer.delivery.service import claim_link
 from issuer.services.awards import AwardView
 from issuer.services.demo import DemoSummary, seed_demo
 from issuer.services.runtime import Runtime, open_runtime
@@ -315,7 +316,7 @@ def prepare(
         env["SSL_CERT_FILE"] = str(dev_tls.bundle)
     os.environ.update(env)
     settings = Settings.from_env(env, port=port)
-    rt = open_runtime(settings)
+    rt = open_runtime(settings, status_lists=True)
     summary = seed_demo(rt, actor=_ACTOR)
     _view, token = create_token(rt, ["admin"], label="devserver", actor=_ACTOR)
     return settings, rt, summary, token, dev_tls
@@ -325,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run until Ctrl-C; returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = _parse_args(argv)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+    # QR codes on certificates and the learner page's share links open this verifier.
+    os.environ.setdefault("SIJIL_VERIFIER_URL", f"http://{shown}:{args.verifier_port}")
     settings, rt, summary, token, dev_tls = prepare(os.environ, port=args.port, tls=not args.no_tls)
     ssl_context: ssl.SSLContext | None = None
     if dev_tls is not None:
@@ -335,12 +339,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     verifier_app = _verifier_app()
     if verifier_app is not None:
         servers.append(ServerThread(verifier_app, args.host, args.verifier_port))
-        shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
         verifier_base = f"http://{shown}:{args.verifier_port}"
     for server in servers:
         server.start()
     _print_banner(
         settings=settings, summary=summary, token=token, verifier_base=verifier_base, tls=dev_tls
+    )
+    print(
+        f"Demo learner {DEMO_LEARNER}'s page (claim link: downloads JSON, PNG, SVG, PDF):\n"
+        f"  {claim_link(rt, DEMO_LEARNER)}\n",
+        flush=True,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from issuer.db.models import AuditEntry, Award
 from issuer.services.awards import list_awards
 from issuer.services.demo import seed_demo
-from issuer.services.runtime import OfflineFetcher, Runtime
+from issuer.services.runtime import Runtime
+from issuer.services.status import OwnStatusListFetcher
 from issuer.settings import Settings
 from verifier.report import verify_credential
 
@@ -92,8 +93,8 @@ def test_kill_9_mid_import_then_rerun(rt: Runtime, tmp_path: Path) -> None:
     with rt.reading() as session:
         audited = session.scalar(select(func.count()).where(AuditEntry.action == "award.issue"))
     assert audited == _awards(rt)
-    for award in mine:
-        report = verify_credential(
-            award.credential(), resolver=rt.resolver, fetcher=OfflineFetcher()
-        )
-        assert report.verified, report.to_dict()["errors"]
+    with rt.reading() as session:
+        own_lists = OwnStatusListFetcher(rt, session)
+        for award in mine:
+            report = verify_credential(award.credential(), resolver=rt.resolver, fetcher=own_lists)
+            assert report.verified, report.to_dict()["errors"]

@@ -28,6 +28,12 @@ PUBLIC_ROUTES = {
     ("GET", "/.well-known/did.json"),
     ("GET", "/issuers/<slug>/did.json"),
     ("GET", "/contexts/sijil/v1"),
+    ("GET", "/status/<int:list_id>"),
+    ("GET", "/claim/<token>"),
+    ("GET", "/claim/<token>/credentials/<award_id>/<fmt>"),
+    ("GET", "/claim/request"),
+    ("POST", "/claim/request"),
+    ("GET", "/claim/assets/learner.css"),
 }
 #: Which token names lack each scope (admin implies every scope).
 UNDER_SCOPED = {

@@ -1,13 +1,21 @@
-"""``sijil-issuer awards list|show|export``: the issued awards."""
+"""``sijil-issuer awards list|show|export|revoke|suspend|unsuspend``: the issued awards."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from issuer.commands.shell import cli_errors, runtime
-from issuer.services.awards import EXPORT_FORMATS, export_awards, get_award, list_awards
+from issuer.exports.formats import (
+    EXPORT_FORMATS,
+    export_award_files,
+    parse_formats,
+    verifier_url_from,
+)
+from issuer.services.awards import get_award, list_awards
+from issuer.services.status import Action, change_status
 
 __all__ = ["COMMAND"]
 
@@ -50,11 +58,36 @@ def show(award_id: str) -> None:
 )
 @cli_errors
 def export(directory: Path, formats: str) -> None:
-    """Write one signed credential per JSON file into DIR."""
-    wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
+    """Write each award into DIR in every format asked for: the signed credential as JSON, baked
+    Open Badges PNG and SVG, and a printable PDF certificate whose QR code opens the verifier.
+    """
+    wanted = parse_formats(formats)
     with runtime() as rt:
-        paths = export_awards(rt, directory, formats=wanted)
-    click.echo(f"exported {len(paths)} credential(s) to {directory}")
+        verifier_url = verifier_url_from(rt.settings, os.environ)
+        paths = export_award_files(rt, directory, wanted, verifier_url=verifier_url)
+    click.echo(f"exported {len(paths)} file(s) to {directory}")
 
+
+def _status_command(action: Action, summary: str) -> None:
+    @awards.command(action, help=summary)
+    @click.argument("award_ids", nargs=-1, required=True)
+    @click.option("--reason", required=True, help="Why (kept in the audit log).")
+    @cli_errors
+    def command(award_ids: tuple[str, ...], reason: str) -> None:
+        with runtime() as rt:
+            changes = change_status(rt, list(award_ids), action, reason=reason, actor="cli")
+        for change in changes:
+            note = "" if change.changed else " (unchanged)"
+            click.echo(f"{change.award_id}\t{change.before} -> {change.after}{note}")
+            for mms in change.stacked_in if change.after != "active" else ():
+                click.echo(f"  MMS {mms} embeds it and now fails stacking checks")
+
+
+_status_command(
+    "revoke",
+    "Revoke AWARD_IDS (UUIDs or credential URLs) for good; their status lists are re-signed.",
+)
+_status_command("suspend", "Suspend AWARD_IDS (reversible with unsuspend).")
+_status_command("unsuspend", "Lift the suspension of AWARD_IDS.")
 
 COMMAND = awards

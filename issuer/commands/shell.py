@@ -38,7 +38,7 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
 @contextmanager
 def runtime() -> Iterator[Runtime]:
     """A runtime from the ``SIJIL_*`` environment, closed at the end."""
-    rt = open_runtime(Settings.from_env())
+    rt = open_runtime(Settings.from_env(), status_lists=True)
     try:
         yield rt
     finally:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -53,6 +54,8 @@ __all__ = [
     "MicroCredential",
     "Programme",
     "ProgrammeComponent",
+    "StatusEntry",
+    "StatusList",
 ]
 
 NAMING_CONVENTION = {
@@ -99,6 +102,8 @@ class Issuer(Base):
     cryptosuite: Mapped[str] = mapped_column(String(40))
     key_type: Mapped[str] = mapped_column(String(10))  # "Ed25519" | "P-256" | "P-384"
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Give each credential a ``suspension`` status entry besides ``revocation`` (issue 5).
+    suspension_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime]
 
     keys: Mapped[list[IssuerKey]] = relationship(
@@ -282,6 +287,45 @@ class AwardComponent(Base):
 
     award_id: Mapped[str] = mapped_column(ForeignKey("awards.id"), primary_key=True)
     component_award_id: Mapped[str] = mapped_column(ForeignKey("awards.id"), primary_key=True)
+
+
+class StatusList(Base):
+    """One published Bitstring Status List (one purpose, one issuer) at ``{BASE}/status/<id>``.
+
+    ``version`` grows with every bit change (under a row lock); the stored signed list is
+    current when ``signed_version == version``.
+    """
+
+    __tablename__ = "status_lists"
+    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "revocation" | "suspension"
+    sequence: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    is_full: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    signed_version: Mapped[int] = mapped_column(Integer, default=0)
+    signed_json: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    signed_at: Mapped[datetime | None]
+
+
+class StatusEntry(Base):
+    """One allocated index of a status list: never handed out twice (``UNIQUE(list, index)``)."""
+
+    __tablename__ = "status_entries"
+    __table_args__ = (UniqueConstraint("list_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
+    index: Mapped[int] = mapped_column(Integer)
+    credential_id: Mapped[str | None] = mapped_column(String(700), index=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+    allocated_at: Mapped[datetime]
+    changed_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

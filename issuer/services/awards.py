@@ -1,24 +1,19 @@
-"""Reading issued awards: list, show, the verbatim credential, and export to files."""
+"""Reading issued awards: list, show, the verbatim credential (exports: :mod:`issuer.exports`)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
 
-from contexts.errors import MalformedValueError
 from issuer.db.models import Award, Issuer, Learner
 from issuer.services.errors import NotFoundError
 from issuer.services.runtime import Runtime, as_utc
 
-__all__ = ["EXPORT_FORMATS", "AwardView", "award_view", "export_awards", "get_award", "list_awards"]
-
-#: Export formats; PDF, baked PNG/SVG and QR come with the delivery issue.
-EXPORT_FORMATS = ("json",)
+__all__ = ["AwardView", "award_view", "get_award", "list_awards"]
 
 
 @dataclass(frozen=True)
@@ -112,27 +107,3 @@ def get_award(rt: Runtime, award_id: str) -> AwardView:
             raise NotFoundError(f"no award {award_id!r}")
         award, ext, slug = found
         return award_view(award, ext, slug)
-
-
-def export_awards(
-    rt: Runtime, directory: Path, *, formats: tuple[str, ...] = ("json",)
-) -> list[Path]:
-    """Write each award's signed credential to ``directory/<award id>.json`` (verbatim bytes).
-
-    Idempotent: an existing identical file is left alone. Raises ``MALFORMED_VALUE_ERROR`` for
-    an unknown format.
-    """
-    unknown = [f for f in formats if f not in EXPORT_FORMATS]
-    if unknown:
-        raise MalformedValueError(f"unknown export format(s): {', '.join(unknown)}")
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for view in list_awards(rt, limit=None):
-        path = directory / f"{view.award_type.lower()}-{view.id}.json"
-        data = view.credential_json.encode("utf-8")
-        if not path.exists() or path.read_bytes() != data:
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        written.append(path)
-    return written

@@ -8,7 +8,8 @@ For each award that became due (:func:`issuer.domain.awards.due_awards`), one tr
 3. build the unsigned credential (pure builders), allocate status entries (hook, issue 5);
 4. sign with the issuer's current key and suite (default ``eddsa-rdfc-2022``);
 5. verify it with the verifier's own code (proof, issuer binding, validity, 1EdTech schema,
-   and for an MMS every embedded COA) against our pinned DID documents; a rejection raises
+   status against our own current lists read from the database, and for an MMS every
+   embedded COA) against our pinned DID documents; a rejection raises
    ``SELF_VERIFICATION_FAILED`` and nothing is stored;
 6. store the exact signed JSON text, the MMS's component links and an audit entry; commit.
 
@@ -57,7 +58,8 @@ from issuer.services.awards import AwardView, award_view
 from issuer.services.catalogue import micro_credential_spec, programme_spec
 from issuer.services.errors import IssuerMismatchError, NotFoundError, SelfVerificationError
 from issuer.services.issuers import IssuerView, did_document, get_issuer, list_issuers, signing_key
-from issuer.services.runtime import OfflineFetcher, Runtime
+from issuer.services.runtime import Runtime
+from issuer.services.status import OwnStatusListFetcher
 from keys.dataintegrity import add_proof
 from verifier.report import verify_credential
 
@@ -151,11 +153,23 @@ def _ensure_pinned(rt: Runtime, issuer: IssuerView, verification_method: str) ->
         pin_issuer_documents(rt, [get_issuer(rt, issuer.slug)])
 
 
-def verify_own(rt: Runtime, credential: Mapping[str, Any], *, at: datetime) -> None:
+def verify_own(
+    rt: Runtime, credential: Mapping[str, Any], *, at: datetime, session: Session | None = None
+) -> None:
     """Verify a credential we signed with the verifier's code. Raises ``SELF_VERIFICATION_FAILED``
-    (detail lists the verifier's error codes)."""
+    (detail lists the verifier's error codes).
+
+    Status entries are checked against our own current lists, read from the database
+    (``session``: the award's transaction, so its fresh allocations are visible) by
+    :class:`issuer.services.status.OwnStatusListFetcher`: a credential is stored only if it
+    reads "not revoked" in the list verifiers will fetch. Nothing else is fetched.
+    """
+    if session is None:
+        with rt.reading() as reading:
+            verify_own(rt, credential, at=at, session=reading)
+        return
     report = verify_credential(
-        dict(credential), at=at, resolver=rt.resolver, fetcher=OfflineFetcher()
+        dict(credential), at=at, resolver=rt.resolver, fetcher=OwnStatusListFetcher(rt, session)
     )
     if not report.verified:
         errors = report.to_dict().get("errors", [])
@@ -172,8 +186,10 @@ def secure_credential(
     *,
     at: datetime,
     cryptosuite: str | None = None,
+    session: Session | None = None,
 ) -> dict[str, Any]:
-    """Sign ``unsigned`` with the issuer's current key, then self-verify. Pure of storage."""
+    """Sign ``unsigned`` with the issuer's current key, then self-verify (status lists read
+    through ``session`` when given). Stores nothing."""
     key = signing_key(rt, issuer)
     verification_method = key.id or issuer.verification_method
     signed = add_proof(
@@ -184,7 +200,7 @@ def secure_credential(
         created=at,
     )
     _ensure_pinned(rt, issuer, verification_method)
-    verify_own(rt, signed, at=at)
+    verify_own(rt, signed, at=at, session=session)
     return signed
 
 
@@ -199,7 +215,9 @@ def sign_credential(
     """VC-API issue: secure a caller-supplied credential with a named (or the default) issuer.
 
     The credential's ``issuer`` (string or object ``id``) must be the issuer's DID; a missing
-    issuer is filled in. The result is self-verified and audited (not stored as an award).
+    issuer is filled in. A credential without ``credentialStatus`` gets the issuer's status
+    entries (allocated in the same transaction as the audit record). The result is
+    self-verified and audited (not stored as an award).
     Raises ``ISSUER_MISMATCH``, ``NOT_FOUND`` and the signing / verification errors.
     """
     view = get_issuer(rt, issuer)
@@ -213,8 +231,12 @@ def sign_credential(
             f"credential issuer {named_id!r} is not {view.did}", pointer="/issuer"
         )
     at = rt.now()
-    signed = secure_credential(rt, view, doc, at=at, cryptosuite=cryptosuite)
     with rt.transaction() as session:
+        if "credentialStatus" not in doc:
+            status = _status(rt, session, view.id, str(doc.get("id") or ""))
+            if status:
+                doc["credentialStatus"] = [dict(entry) for entry in status]
+        signed = secure_credential(rt, view, doc, at=at, cryptosuite=cryptosuite, session=session)
         audit.record(
             session,
             at=at,
@@ -332,7 +354,7 @@ def _issue_one(
                     programmes=programmes,
                     credential_status=status,
                 )
-        signed = secure_credential(rt, issuer, unsigned, at=at)
+        signed = secure_credential(rt, issuer, unsigned, at=at, session=session)
         text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
         award = Award(
             id=award_id,

@@ -130,17 +130,22 @@ def open_runtime(
     *,
     clock: Callable[[], datetime] = utc_now,
     run_migrations: bool = True,
+    status_lists: bool = False,
 ) -> Runtime:
     """Wire a :class:`Runtime` for ``settings``; migrates the schema to head unless told not to.
 
     Creates the instance folder. Does not create issuers (see ``issuers.ensure_default_issuer``).
+    With ``status_lists`` every credential signed through this runtime gets Bitstring Status
+    List entries (:class:`issuer.services.status.ListAllocator`); the serving shells turn it
+    on (off by default only so callers that verify offline keep working until they pass a
+    fetcher that can read our lists).
     """
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
     keystore = KeyStore(settings.keys_dir, settings.key_passphrase)
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
@@ -148,3 +153,9 @@ def open_runtime(
         resolver=Resolver(OfflineFetcher()),
         clock=clock,
     )
+    if status_lists:
+        # Imported here: the status service is built on this module's Runtime.
+        from issuer.services.status import install_status_lists
+
+        install_status_lists(rt)
+    return rt

@@ -13,10 +13,12 @@ from issuer.settings import Settings
 from issuer.web.admin import admin
 from issuer.web.endpoint import RUNTIME_EXTENSION
 from issuer.web.issuing import issuing
+from issuer.web.learner import learner
 from issuer.web.problems import register_error_handlers
 from issuer.web.public import public
 from issuer.web.reading import reading
 from issuer.web.security import apply_security_headers
+from issuer.web.status import status
 
 __all__ = ["MAX_REQUEST_BYTES", "create_app"]
 
@@ -37,10 +39,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """Build the issuer app.
 
     ``runtime`` (tests, the dev server) is used as is; otherwise one is opened for ``settings``
-    (default: :meth:`Settings.from_env`), migrating the database to head.
+    (default: :meth:`Settings.from_env`), migrating the database to head, with status lists on.
     """
     if runtime is None:
-        runtime = open_runtime(settings or Settings.from_env())
+        runtime = open_runtime(settings or Settings.from_env(), status_lists=True)
     app = Flask(__name__, static_folder=None)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -52,7 +54,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = True
     app.extensions[RUNTIME_EXTENSION] = runtime
-    for blueprint in (public, reading, issuing, admin):
+    for blueprint in (public, reading, issuing, admin, status, learner):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.after_request(apply_security_headers)

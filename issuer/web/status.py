@@ -1,0 +1,139 @@
+"""Status list routes: the public signed lists, and revoke / suspend / unsuspend (scope ``admin``).
+
+``GET /status/<id>`` serves the stored signed ``BitstringStatusListCredential`` bytes verbatim
+(public, no token: verifiers fetch it without saying which credential they check), with a
+strong ``ETag`` (SHA-256 of the bytes), ``Cache-Control: public, max-age=60`` and ``304`` on a
+matching ``If-None-Match``. The admin operations call :func:`issuer.services.status.change_status`
+(all-or-none, audited, lists re-signed before commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from issuer.services.status import ACTIONS, CACHE_MAX_AGE, Action, change_status, published_list
+from issuer.web.endpoint import actor, body, endpoint, runtime
+
+__all__ = ["status"]
+
+status = Blueprint("status", __name__)
+
+_View = TypeVar("_View", bound=Callable[..., ResponseReturnValue])
+
+_LIST_MEDIA: Final = "application/vc+ld+json"
+_REASON: Final[dict[str, Any]] = {"type": "string", "minLength": 1, "maxLength": 2000}
+_AWARD_ID: Final[dict[str, Any]] = {"type": "string", "minLength": 1, "maxLength": 700}
+_REASON_BODY: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["reason"],
+    "properties": {"reason": _REASON},
+}
+_BATCH_BODY: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["action", "awards", "reason"],
+    "properties": {
+        "action": {"enum": list(ACTIONS)},
+        "awards": {"type": "array", "minItems": 1, "maxItems": 5000, "items": _AWARD_ID},
+        "reason": _REASON,
+    },
+}
+_CHANGE: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["id", "credentialId", "action", "before", "status", "changed"],
+    "properties": {
+        "id": {"type": "string"},
+        "credentialId": {"type": "string"},
+        "action": {"enum": list(ACTIONS)},
+        "before": {"type": "string"},
+        "status": {"type": "string"},
+        "changed": {"type": "boolean"},
+        "stackedIn": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_CHANGES: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {"items": {"type": "array", "items": _CHANGE}},
+}
+
+
+@status.get("/status/<int:list_id>")
+@endpoint(
+    "A signed Bitstring Status List credential",
+    scope=None,
+    public=True,
+    tags=("status",),
+    responses={
+        200: ("The signed BitstringStatusListCredential", {"type": "object"}, _LIST_MEDIA),
+        304: ("Not modified (If-None-Match matched the ETag)", None, _LIST_MEDIA),
+    },
+)
+def get_list(list_id: int) -> ResponseReturnValue:
+    """The list's signed bytes, verbatim, with ETag and a short max-age."""
+    published = published_list(runtime(), list_id)
+    # RFC 9110 section 13.1.2: If-None-Match uses the weak comparison.
+    matched = request.if_none_match.contains_weak(published.etag.strip('"'))
+    response = Response(b"" if matched else published.body, mimetype=_LIST_MEDIA)
+    if matched:
+        response.status_code = 304
+    response.headers["ETag"] = published.etag
+    response.headers["Cache-Control"] = f"public, max-age={CACHE_MAX_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _change(award_ids: list[str], action: Action, reason: str) -> ResponseReturnValue:
+    changes = change_status(runtime(), award_ids, action, reason=reason, actor=actor())
+    return jsonify(items=[c.to_dict() for c in changes])
+
+
+def _single(action: Action) -> Callable[[_View], _View]:
+    return endpoint(
+        f"{action.capitalize()} one award",
+        scope="admin",
+        tags=("status",),
+        body=_REASON_BODY,
+        responses={200: (f"The award after {action}", _CHANGES, "application/json")},
+    )
+
+
+@status.post("/awards/<award_id>/revoke")
+@_single("revoke")
+def revoke(award_id: str) -> ResponseReturnValue:
+    """Revoke (idempotent: a revoked award is reported unchanged)."""
+    return _change([award_id], "revoke", str(body()["reason"]))
+
+
+@status.post("/awards/<award_id>/suspend")
+@_single("suspend")
+def suspend(award_id: str) -> ResponseReturnValue:
+    """Suspend (``STATUS_TRANSITION_NOT_ALLOWED`` for a revoked award)."""
+    return _change([award_id], "suspend", str(body()["reason"]))
+
+
+@status.post("/awards/<award_id>/unsuspend")
+@_single("unsuspend")
+def unsuspend(award_id: str) -> ResponseReturnValue:
+    """Lift a suspension."""
+    return _change([award_id], "unsuspend", str(body()["reason"]))
+
+
+@status.post("/awards/status")
+@endpoint(
+    "Revoke, suspend or unsuspend a batch of awards (all or none)",
+    scope="admin",
+    tags=("status",),
+    body=_BATCH_BODY,
+    responses={200: ("Each award after the change", _CHANGES, "application/json")},
+)
+def batch() -> ResponseReturnValue:
+    """One transaction for the whole batch."""
+    data = body()
+    action: Action = data["action"]
+    return _change([str(a) for a in data["awards"]], action, str(data["reason"]))
