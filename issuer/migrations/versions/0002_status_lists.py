@@ -20,10 +20,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("issuers", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("suspension_enabled", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
+    # A plain ADD COLUMN (with a constant default) on every backend: a batch "move and copy" on
+    # SQLite would drop the issuers table, which rows in other tables reference.
+    op.add_column(
+        "issuers",
+        sa.Column("suspension_enabled", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
     op.create_table(
         "status_lists",
         sa.Column("id", sa.Integer(), nullable=False),
