@@ -10,14 +10,14 @@ because every parser raises a :class:`SijilError`.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from contexts.errors import PROBLEM_TYPE_BASE, SijilError
+from contexts.errors import SijilError
 from issuer.web.auth import challenge
+
+# One problem+json shape for both services: the verifier's web layer owns it.
+from verifier.web.problems import PROBLEM_JSON, problem_body, problem_response
 
 __all__ = [
     "PROBLEM_JSON",
@@ -25,8 +25,6 @@ __all__ = [
     "problem_response",
     "register_error_handlers",
 ]
-
-PROBLEM_JSON = "application/problem+json"
 
 _HTTP_CODES: dict[int, str] = {
     400: "BAD_REQUEST",
@@ -45,30 +43,6 @@ _HTTP_CODES: dict[int, str] = {
     500: "INTERNAL_ERROR",
     503: "SERVICE_UNAVAILABLE",
 }
-
-
-def problem_body(
-    *, code: str, title: str, status: int, detail: str, **extra: Any
-) -> dict[str, Any]:
-    """A problem details object carrying our stable ``code`` member."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    body.update(extra)
-    return body
-
-
-def problem_response(body: dict[str, Any], status: int | None = None) -> Response:
-    """Serialize a problem body as ``application/problem+json``."""
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        status=status if status is not None else int(body["status"]),
-        mimetype=PROBLEM_JSON,
-    )
 
 
 def _handle_sijil_error(err: SijilError) -> Response:
