@@ -11,37 +11,19 @@ raw ``r||s`` and verification accepts high-S. Vectors: ``vectors/ecdsa-jcs-2019/
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from keys.dataintegrity.suite import (
-    Cryptosuite,
-    jcs_attached_proof,
-    jcs_proof_configuration,
-    jcs_transformation,
-    jcs_verification_document,
-)
+from keys.dataintegrity.suite import JcsCryptosuite
 from keys.keypair import KeyPair
 
 __all__ = ["SUITE", "EcdsaJcs2019"]
 
 
-class EcdsaJcs2019(Cryptosuite):
+class EcdsaJcs2019(JcsCryptosuite):
     """The ecdsa-jcs-2019 cryptosuite (stateless; use :data:`SUITE`)."""
 
     name: ClassVar[str] = "ecdsa-jcs-2019"
     key_types: ClassVar[frozenset[str]] = frozenset({"P-256", "P-384"})
-    uses_rdf: ClassVar[bool] = False
-
-    def transformation(
-        self, unsecured_document: Mapping[str, Any], options: Mapping[str, Any], key: KeyPair
-    ) -> bytes:
-        """3.3.3 Transformation: JCS (RFC 8785) of the document.
-
-        PROOF_TRANSFORMATION_ERROR if ``options`` name another type or suite.
-        """
-        self.check_options(options, for_transformation=True)
-        return jcs_transformation(unsecured_document)
 
     def hashing(
         self, transformed_document: bytes, canonical_proof_config: bytes, key: KeyPair
@@ -50,15 +32,6 @@ class EcdsaJcs2019(Cryptosuite):
         SHA-384 for P-384.
         """
         return self.hash_pair(transformed_document, canonical_proof_config, key.hash_name)
-
-    def proof_configuration(
-        self, options: Mapping[str, Any], unsecured_document: Mapping[str, Any], key: KeyPair
-    ) -> bytes:
-        """3.3.5 Proof Configuration: JCS of the options with the document's
-        ``@context``. INVALID_PROOF_CONFIGURATION, INVALID_PROOF_DATETIME.
-        """
-        self.check_options(options, for_transformation=False)
-        return jcs_proof_configuration(options, unsecured_document)
 
     def proof_serialization(self, hash_data: bytes, key: KeyPair) -> bytes:
         """3.3.6 Proof Serialization: ECDSA with the curve's hash over hashData,
@@ -71,20 +44,6 @@ class EcdsaJcs2019(Cryptosuite):
         PROOF_VERIFICATION_ERROR.
         """
         key.verify(proof_bytes, hash_data)
-
-    def attached_proof(
-        self, options: Mapping[str, Any], unsecured_document: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """3.3.1 Create Proof: the proof carries the document's ``@context``."""
-        return jcs_attached_proof(options, unsecured_document)
-
-    def verification_document(
-        self, unsecured_document: Mapping[str, Any], options: Mapping[str, Any]
-    ) -> Mapping[str, Any]:
-        """3.3.2 Verify Proof: hash with the proof's ``@context`` (a prefix of
-        the document's, else PROOF_VERIFICATION_ERROR).
-        """
-        return jcs_verification_document(unsecured_document, options)
 
 
 SUITE = EcdsaJcs2019()

@@ -41,6 +41,7 @@ __all__ = [
     "DATA_INTEGRITY_PROOF",
     "XSD_DATETIME_STAMP",
     "Cryptosuite",
+    "JcsCryptosuite",
     "check_datetime_stamp",
     "decode_proof_value",
     "encode_proof_value",
@@ -306,3 +307,48 @@ class Cryptosuite(ABC):
     ) -> Mapping[str, Any]:
         """The document the verify algorithm hashes (JCS suites adjust ``@context``)."""
         return unsecured_document
+
+
+class JcsCryptosuite(Cryptosuite, ABC):
+    """The steps every ``-jcs-`` suite shares (eddsa-jcs-2022 and ecdsa-jcs-2019 section 3.3).
+
+    The document and proof options are canonicalized with RFC 8785 (JCS); the attached proof
+    keeps the document's ``@context`` (3.3.1) and verification hashes the document with the
+    proof's ``@context`` once it is checked to be a prefix of the document's (3.3.2). A
+    subclass supplies the name, key types, hashing and the signature steps.
+    """
+
+    uses_rdf: ClassVar[bool] = False
+
+    def transformation(
+        self, unsecured_document: Mapping[str, Any], options: Mapping[str, Any], key: KeyPair
+    ) -> bytes:
+        """3.3.3 Transformation: JCS (RFC 8785) of the document.
+
+        PROOF_TRANSFORMATION_ERROR if ``options`` name another type or suite.
+        """
+        self.check_options(options, for_transformation=True)
+        return jcs_transformation(unsecured_document)
+
+    def proof_configuration(
+        self, options: Mapping[str, Any], unsecured_document: Mapping[str, Any], key: KeyPair
+    ) -> bytes:
+        """3.3.5 Proof Configuration: JCS of the options with the document's
+        ``@context``. INVALID_PROOF_CONFIGURATION, INVALID_PROOF_DATETIME.
+        """
+        self.check_options(options, for_transformation=False)
+        return jcs_proof_configuration(options, unsecured_document)
+
+    def attached_proof(
+        self, options: Mapping[str, Any], unsecured_document: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """3.3.1 Create Proof: the proof carries the document's ``@context``."""
+        return jcs_attached_proof(options, unsecured_document)
+
+    def verification_document(
+        self, unsecured_document: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """3.3.2 Verify Proof: hash with the proof's ``@context`` (a prefix of
+        the document's, else PROOF_VERIFICATION_ERROR).
+        """
+        return jcs_verification_document(unsecured_document, options)
