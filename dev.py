@@ -3,6 +3,7 @@
 
     python3 dev.py run     # set up, seed demo data, run issuer + verifier, print URLs
     python3 dev.py test    # set up, run the whole gate: ruff, mypy --strict, import layers, pytest
+    python3 dev.py audit   # pip-audit the installed dependencies (`.ci/run` runs it first)
 
 The first call creates ``.venv`` and installs the project with its dev extras; later
 calls reinstall only when ``pyproject.toml`` changed (a hash stamp in the venv).
@@ -11,6 +12,7 @@ calls reinstall only when ``pyproject.toml`` changed (a hash stamp in the venv).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -65,8 +67,67 @@ def test() -> None:
     _sh(BIN / "pytest", "-n", workers, *sys.argv[2:], env=env)
 
 
+AUDIT_IGNORE = ROOT / ".ci" / "audit-ignore"
+
+
+def _ignored_vulns() -> list[str]:
+    """Advisory ids from ``.ci/audit-ignore`` (one per line, ``# reason`` after it is required)."""
+    if not AUDIT_IGNORE.exists():
+        return []
+    ids = []
+    for line in AUDIT_IGNORE.read_text().splitlines():
+        vuln_id, _, reason = line.partition("#")
+        if vuln_id.strip():
+            if not reason.strip():
+                sys.exit(f"{AUDIT_IGNORE}: {vuln_id.strip()} needs a '# reason'")
+            ids.append(vuln_id.strip())
+    return ids
+
+
+def audit() -> None:
+    """Fail on any known vulnerability in the installed dependencies.
+
+    pip-audit asks the package index's vulnerability data. When that service cannot answer
+    (an index mirror without it, no network), every package is reported as skipped: that is
+    printed loudly as "not audited" rather than passed off as "no vulnerabilities", and does not
+    fail the gate, because it says nothing about our dependencies either way.
+    """
+    ensure_venv()
+    argv = [str(BIN / "pip-audit"), "--skip-editable", "--progress-spinner", "off", "-f", "json"]
+    for vuln_id in _ignored_vulns():
+        argv += ["--ignore-vuln", vuln_id]
+    print("+", " ".join(argv), flush=True)
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        print(proc.stdout, proc.stderr, sep="\n", file=sys.stderr)
+        print("dependency audit: NOT RUN (pip-audit gave no report)", flush=True)
+        return
+    deps = report.get("dependencies", [])
+    vulnerable = [d for d in deps if d.get("vulns")]
+    skipped = [d for d in deps if "skip_reason" in d]
+    audited = len(deps) - len(skipped)
+    for dep in vulnerable:
+        for vuln in dep["vulns"]:
+            fixes = ", ".join(vuln.get("fix_versions", [])) or "no fix yet"
+            print(f"VULNERABLE {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixes})")
+    if vulnerable:
+        sys.exit(f"dependency audit: {len(vulnerable)} vulnerable package(s)")
+    if audited == 0:
+        print(
+            f"dependency audit: NOT AUDITED - the vulnerability service answered for none of "
+            f"{len(deps)} packages (first reason: {skipped[0]['skip_reason'] if skipped else '-'})",
+            flush=True,
+        )
+        return
+    print(f"dependency audit: {audited} packages audited, no known vulnerabilities", flush=True)
+    if skipped:
+        print(f"  ({len(skipped)} not audited: {', '.join(d['name'] for d in skipped)})")
+
+
 def main() -> None:
-    commands = {"run": run, "test": test, "setup": ensure_venv}
+    commands = {"run": run, "test": test, "setup": ensure_venv, "audit": audit}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 dev.py {{{'|'.join(commands)}}} [args...]")
     commands[sys.argv[1]]()
