@@ -11,7 +11,10 @@
    plus the system roots; the printed ``sijil-verify`` commands do the same. ``--no-tls`` serves
    plain HTTP (credentials then verify only with a resolver that maps loopback did:web to http).
 3. Migrates the database, creates the default issuer and seeds the demo through the core
-   services (idempotent: a second run issues nothing new), creates an admin API token.
+   services (idempotent: a second run issues nothing new), creates an admin API token, and
+   mails the learners of newly issued awards their claim link into ``<instance>/outbox/`` as
+   ``.eml`` files (always the outbox, never SMTP: the demo addresses are made up;
+   ``SIJIL_NOTIFY_LEARNERS=0``: no mail).
 4. Serves the issuer API and, when importable, the verifier web app on two ports (Werkzeug
    threaded servers in background threads) and prints the URLs to open. Ctrl-C stops both.
 """
@@ -39,6 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from issuer.delivery.mail import OutboxMailer
+from issuer.delivery.notify import learners_awarded, notify_learners
 from issuer.delivery.service import claim_link
 from issuer.services.awards import AwardView
 from issuer.services.demo import DemoSummary, seed_demo
@@ -318,6 +323,13 @@ def prepare(
     settings = Settings.from_env(env, port=port)
     rt = open_runtime(settings, status_lists=True)
     summary = seed_demo(rt, actor=_ACTOR)
+    if settings.notify_learners:
+        notify_learners(
+            rt,
+            learners_awarded(summary.new_awards),
+            mailer=lambda: OutboxMailer(settings.instance_dir / "outbox"),
+            actor=_ACTOR,
+        )
     _view, token = create_token(rt, ["admin"], label="devserver", actor=_ACTOR)
     return settings, rt, summary, token, dev_tls
 
@@ -347,7 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"Demo learner {DEMO_LEARNER}'s page (claim link: downloads JSON, PNG, SVG, PDF):\n"
-        f"  {claim_link(rt, DEMO_LEARNER)}\n",
+        f"  {claim_link(rt, DEMO_LEARNER)}\n"
+        f"Claim-link mails to the demo learners (written when their awards were first issued):\n"
+        f"  {settings.instance_dir / 'outbox'}/*.eml\n",
         flush=True,
     )
     stop = threading.Event()

@@ -15,7 +15,19 @@ Variables:
   (default ``http://localhost:<port>``; ``SIJIL_PORT`` or the ``port`` argument, default 5000).
 - ``SIJIL_KEY_PASSPHRASE``: passphrase of the encrypted key store.
 - ``SIJIL_SECRET_KEY``: Flask secret key (sessions, CSRF).
+- ``SIJIL_KEY_PASSPHRASE_FILE`` / ``SIJIL_SECRET_KEY_FILE``: read that secret from a file instead
+  (a mounted secret; one trailing newline dropped). Refused when the file is readable by
+  others (``INSECURE_SETTINGS``) or when both the variable and its ``_FILE`` form are set.
 - ``SIJIL_ENV``: ``development`` (default) or ``production``.
+- Rate limits of the public endpoints (:mod:`issuer.web.ratelimit`):
+  ``SIJIL_RATE_LIMITS_ENABLED`` (default ``1``; off in a ``Settings`` built in code);
+  ``SIJIL_RATE_LIMIT_CLAIM_REQUEST`` (``POST /claim/request`` per client, default
+  ``5/minute;30/hour``); ``SIJIL_RATE_LIMIT_CLAIM_EMAIL`` (the same per e-mail address, default
+  ``2/minute;6/hour``); ``SIJIL_RATE_LIMIT_CLAIM`` (claim pages and downloads per client, default
+  ``60/minute;1000/hour``); ``SIJIL_RATE_LIMIT_PUBLIC`` (credentials, DID documents, status
+  lists, context per client, default ``300/minute;10000/hour``); ``SIJIL_RATE_LIMIT_STORAGE_URI``
+  (``memory://`` or a shared store such as ``redis://host:6379``); ``SIJIL_TRUSTED_PROXIES``
+  (reverse proxies trusted for ``X-Forwarded-For`` / ``-Proto``, default ``0``).
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from pathlib import Path
 from typing import Literal
 
 from contexts.errors import MalformedValueError, SijilError
+from verifier.settings import count_setting, flag_setting, rate_limit_setting
 
 __all__ = [
     "DEFAULT_PORT",
@@ -35,6 +48,7 @@ __all__ = [
     "DEV_SECRET_KEY",
     "InsecureSettingsError",
     "Settings",
+    "read_secret",
 ]
 
 log = logging.getLogger(__name__)
@@ -55,6 +69,34 @@ class InsecureSettingsError(SijilError):
     http_status = 500
 
 
+def read_secret(env_vars: Mapping[str, str], name: str) -> str:
+    """The secret in ``name``, or in the file named by ``name + "_FILE"`` ("" when neither).
+
+    The file form is for mounted secrets (Kubernetes, Docker): it must not be readable by
+    others (``INSECURE_SETTINGS``); one trailing newline is dropped. Setting both forms is
+    ``MALFORMED_VALUE_ERROR``, as is a file that cannot be read.
+    """
+    value = env_vars.get(name) or ""
+    path_text = (env_vars.get(f"{name}_FILE") or "").strip()
+    if not path_text:
+        return value
+    if value:
+        raise MalformedValueError(f"set {name} or {name}_FILE, not both")
+    path = Path(path_text)
+    try:
+        if path.stat().st_mode & 0o007:
+            raise InsecureSettingsError(
+                f"{name}_FILE {path} is readable by others; chmod 0400 or 0440 (or set the "
+                "secret volume's mode)"
+            )
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MalformedValueError(
+            f"{name}_FILE {path} cannot be read ({type(exc).__name__})"
+        ) from None
+    return text.removesuffix("\n").removesuffix("\r")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the issuer needs to know about its deployment."""
@@ -67,6 +109,16 @@ class Settings:
     env: Environment = "development"
     #: names of the variables that fell back to a dev default (empty in production).
     dev_defaults: tuple[str, ...] = ()
+    #: Off when built in code (tests); :meth:`from_env` (every server) turns it on.
+    rate_limits_enabled: bool = False
+    rate_limit_claim_request: str = "5/minute;30/hour"
+    rate_limit_claim_email: str = "2/minute;6/hour"
+    rate_limit_claim: str = "60/minute;1000/hour"
+    rate_limit_public: str = "300/minute;10000/hour"
+    rate_limit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0
+    #: mail learners a claim link when awards are issued (``SIJIL_NOTIFY_LEARNERS``, default 1).
+    notify_learners: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -100,11 +152,11 @@ class Settings:
         database_url = env_vars.get("SIJIL_DATABASE_URL") or f"sqlite:///{instance_dir}/sijil.db"
         base_url = (env_vars.get("SIJIL_BASE_URL") or f"http://localhost:{port}").rstrip("/")
         defaults: list[str] = []
-        passphrase = env_vars.get("SIJIL_KEY_PASSPHRASE") or ""
+        passphrase = read_secret(env_vars, "SIJIL_KEY_PASSPHRASE")
         if not passphrase:
             passphrase = DEV_KEY_PASSPHRASE
             defaults.append("SIJIL_KEY_PASSPHRASE")
-        secret_key = env_vars.get("SIJIL_SECRET_KEY") or ""
+        secret_key = read_secret(env_vars, "SIJIL_SECRET_KEY")
         if not secret_key:
             secret_key = DEV_SECRET_KEY
             defaults.append("SIJIL_SECRET_KEY")
@@ -116,6 +168,23 @@ class Settings:
             secret_key=secret_key,
             env=env,
             dev_defaults=tuple(defaults),
+            rate_limits_enabled=flag_setting(env_vars, "SIJIL_RATE_LIMITS_ENABLED", True),
+            rate_limit_claim_request=rate_limit_setting(
+                env_vars, "SIJIL_RATE_LIMIT_CLAIM_REQUEST", "5/minute;30/hour"
+            ),
+            rate_limit_claim_email=rate_limit_setting(
+                env_vars, "SIJIL_RATE_LIMIT_CLAIM_EMAIL", "2/minute;6/hour"
+            ),
+            rate_limit_claim=rate_limit_setting(
+                env_vars, "SIJIL_RATE_LIMIT_CLAIM", "60/minute;1000/hour"
+            ),
+            rate_limit_public=rate_limit_setting(
+                env_vars, "SIJIL_RATE_LIMIT_PUBLIC", "300/minute;10000/hour"
+            ),
+            rate_limit_storage_uri=env_vars.get("SIJIL_RATE_LIMIT_STORAGE_URI", "").strip()
+            or "memory://",
+            trusted_proxies=count_setting(env_vars, "SIJIL_TRUSTED_PROXIES", 0),
+            notify_learners=flag_setting(env_vars, "SIJIL_NOTIFY_LEARNERS", True),
         )
         settings.check()
         if settings.dev_defaults:

@@ -102,7 +102,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # An escaped lone surrogate ("\\ud800") parses, but is not Unicode text: nothing
+        # built from it could be encoded as UTF-8 again (RFC 7493 section 2.1).
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError) as exc:
+        # ValueError: not UTF-8, not JSON, a lone surrogate, or an integer past Python's
+        # digit limit (UnicodeDecodeError, JSONDecodeError, UnicodeEncodeError, ValueError).
         raise ParsingError(f"JWS {what} is not UTF-8 JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise ParsingError(f"JWS {what} must be a JSON object")

@@ -49,6 +49,8 @@ def settings(instance: Path, db_url: str) -> Settings:
             "SIJIL_BASE_URL": TEST_BASE_URL,
             "SIJIL_KEY_PASSPHRASE": TEST_PASSPHRASE,
             "SIJIL_SECRET_KEY": "test-secret-key-not-secret",
+            # Tests drive the apps hard; tests/test_security_ratelimit.py turns limits on.
+            "SIJIL_RATE_LIMITS_ENABLED": "0",
         }
     )
 

@@ -58,6 +58,8 @@ def web_issuer(
             "SIJIL_BASE_URL": base_url,
             "SIJIL_KEY_PASSPHRASE": "test-passphrase-not-secret",
             "SIJIL_SECRET_KEY": "test-secret-key-not-secret",
+            # Tests drive the apps hard; tests/test_security_ratelimit.py turns limits on.
+            "SIJIL_RATE_LIMITS_ENABLED": "0",
         }
     )
     rt = open_runtime(settings)
@@ -77,6 +79,7 @@ def web_issuer(
                 "issue": ["issue"],
                 "read": ["read"],
                 "issue+read": ["issue", "read"],
+                "metrics": ["metrics"],
             }.items()
         }
         yield WebIssuer(rt=rt, app=create_app(runtime=rt), tokens=tokens)

@@ -102,7 +102,7 @@ def test_openapi_lists_every_route_with_its_scope(web: WebIssuer) -> None:
         assert "default" in op["responses"]
         if op["security"]:
             scopes = op["security"][0]["bearerAuth"]
-            assert scopes in (["admin"], ["issue"], ["read"])
+            assert scopes in (["admin"], ["issue"], ["read"], ["metrics"])
             assert {"401", "403"} <= set(op["responses"])
         body = op.get("requestBody", {}).get("content", {}).get("application/json")
         if body is not None:

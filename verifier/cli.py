@@ -296,8 +296,10 @@ def credit_transfer_command(
 def serve_command(host: str, port: int) -> None:
     """Run the verifier's web service (VC-API and the QR page) on its own."""
     from verifier.web import create_app  # lazy: the CLI's verify path never needs Flask views
+    from verifier.web.logs import configure_logging, log_format_from_env, log_level_from_env
 
     try:
+        configure_logging(log_format_from_env(default="text"), log_level_from_env())
         app = create_app()
     except SijilError as exc:
         _fail(exc.code, exc.detail)

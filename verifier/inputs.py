@@ -22,7 +22,14 @@ from contexts.errors import ParsingError
 from .baked import is_png, is_svg, unbake
 from .errors import UnsupportedInputError
 
-__all__ = ["InputFormat", "LoadedInput", "is_compact_jws", "load_input", "parse_json_text"]
+__all__ = [
+    "InputFormat",
+    "LoadedInput",
+    "is_compact_jws",
+    "load_input",
+    "parse_json_text",
+    "require_unicode_text",
+]
 
 InputFormat = Literal["json-ld", "vc-jwt", "png", "svg"]
 
@@ -89,6 +96,30 @@ def _from_text(text: str, fmt: InputFormat) -> LoadedInput:
     raise ParsingError("the input is neither JSON, a VC-JWT, nor a baked PNG/SVG badge")
 
 
+def require_unicode_text(value: Any) -> None:
+    """Raise ``PARSING_ERROR`` when a string (or object key) anywhere in ``value`` holds a lone
+    surrogate: JSON can escape one (``"\\ud800"``), but it is not Unicode text (RFC 7493
+    section 2.1), so it can be neither canonicalized nor signed nor sent back as UTF-8.
+
+    Iterative, so any nesting depth is safe.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ParsingError(
+                    "the input holds a lone surrogate (\\ud800-\\udfff), not Unicode text"
+                ) from None
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
 def load_input(data: Mapping[str, Any] | str | bytes) -> LoadedInput:
     """Sniff ``data`` and return what to verify.
 
@@ -97,6 +128,13 @@ def load_input(data: Mapping[str, Any] | str | bytes) -> LoadedInput:
     for ``str``. Raises ``PARSING_ERROR`` / ``UNSUPPORTED_INPUT`` /
     ``BAKED_CREDENTIAL_NOT_FOUND``.
     """
+    loaded = _load(data)
+    if loaded.document is not None:
+        require_unicode_text(loaded.document)
+    return loaded
+
+
+def _load(data: Mapping[str, Any] | str | bytes) -> LoadedInput:
     if isinstance(data, Mapping):
         return LoadedInput(format="json-ld", document=data)
     if isinstance(data, bytes | bytearray):

@@ -80,7 +80,13 @@ def parse_datetime(value: Any, pointer: str) -> datetime:
         raise MalformedValueError(
             f"{pointer} must be a date-time with a timezone: {value!r}", pointer=pointer
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+14:00 is well-formed but before the first representable UTC moment.
+        raise MalformedValueError(
+            f"{pointer} is outside the representable date range: {value!r}", pointer=pointer
+        ) from None
 
 
 def _str(node: Mapping[str, Any], key: str) -> str | None:

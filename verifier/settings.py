@@ -14,6 +14,13 @@ variable                        meaning                                         
 ``SIJIL_MAX_INPUT_BYTES``       largest credential / image accepted for verification   5 MiB
 =============================== ======================================================= =======
 
+Rate limits (:mod:`verifier.web.ratelimit`): ``SIJIL_RATE_LIMITS_ENABLED`` (default ``1``;
+a ``VerifierSettings`` built in code without ``from_env`` has them off),
+``SIJIL_RATE_LIMIT_VERIFY`` (budget per client over every verifying endpoint, default
+``60/minute;1000/hour``), ``SIJIL_RATE_LIMIT_STORAGE_URI`` (``memory://``, or a store shared by
+several instances such as ``redis://host:6379``), ``SIJIL_TRUSTED_PROXIES`` (how many reverse
+proxies in front are trusted for ``X-Forwarded-For`` / ``-Proto``; default ``0``: ignored).
+
 Reading the environment is the shell's job: :meth:`VerifierSettings.from_env` takes the
 mapping (default ``os.environ``), and everything else takes the settings object.
 
@@ -36,7 +43,13 @@ from .report import Verifier
 from .status import StatusListClient
 from .trust import TrustList, load_trust_list
 
-__all__ = ["SettingsError", "VerifierSettings"]
+__all__ = [
+    "SettingsError",
+    "VerifierSettings",
+    "count_setting",
+    "flag_setting",
+    "rate_limit_setting",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +87,36 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return number
 
 
+def rate_limit_setting(env: Mapping[str, str], name: str, default: str) -> str:
+    """A Flask-Limiter limit string (``"60/minute;1000/hour"``) from ``env``; ``SETTINGS_ERROR``
+    when it does not parse or is empty after trimming (used by both services' settings)."""
+    from limits import parse_many
+
+    value = env.get(name, "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a limit such as '60/minute;1000/hour'") from None
+    return value
+
+
+def count_setting(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number >= 0 from ``env``; ``SETTINGS_ERROR`` otherwise."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise SettingsError(f"{name} must be a whole number >= 0, not {value!r}")
+    return int(value)
+
+
+def flag_setting(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """A ``1``/``0`` flag from ``env`` that defaults to ``default`` when unset."""
+    if not env.get(name, "").strip():
+        return default
+    return _flag(env, name)
+
+
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     value = env.get(name, "").strip()
     return Path(value) if value else None
@@ -91,6 +134,11 @@ class VerifierSettings:
     trust_file: Path | None = None
     transfer_policy: Path | None = None
     max_input_bytes: int = 5 * 1024 * 1024
+    #: Off when built in code (tests, embedding); :meth:`from_env` (every server) turns it on.
+    rate_limits_enabled: bool = False
+    rate_limit_verify: str = "60/minute;1000/hour"
+    rate_limit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VerifierSettings:
@@ -105,6 +153,13 @@ class VerifierSettings:
             trust_file=_path(source, "SIJIL_TRUST_FILE"),
             transfer_policy=_path(source, "SIJIL_TRANSFER_POLICY"),
             max_input_bytes=int(_number(source, "SIJIL_MAX_INPUT_BYTES", 5 * 1024 * 1024)),
+            rate_limits_enabled=flag_setting(source, "SIJIL_RATE_LIMITS_ENABLED", True),
+            rate_limit_verify=rate_limit_setting(
+                source, "SIJIL_RATE_LIMIT_VERIFY", "60/minute;1000/hour"
+            ),
+            rate_limit_storage_uri=source.get("SIJIL_RATE_LIMIT_STORAGE_URI", "").strip()
+            or "memory://",
+            trusted_proxies=count_setting(source, "SIJIL_TRUSTED_PROXIES", 0),
         )
 
     def build_fetcher(self) -> SafeFetcher:

@@ -1,4 +1,4 @@
-"""``sijil-issuer awards list|show|export|revoke|suspend|unsuspend``: the issued awards."""
+"""``sijil-issuer awards list|show|export|revoke|suspend|unsuspend|reissue``: the issued awards."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from issuer.exports.formats import (
     parse_formats,
     verifier_url_from,
 )
-from issuer.services.awards import get_award, list_awards
+from issuer.services.awards import ReissueOffer, get_award, list_awards
+from issuer.services.reissue import reissue, reissue_candidates
 from issuer.services.status import Action, change_status
 
 __all__ = ["COMMAND"]
@@ -81,6 +82,15 @@ def _status_command(action: Action, summary: str) -> None:
             click.echo(f"{change.award_id}\t{change.before} -> {change.after}{note}")
             for mms in change.stacked_in if change.after != "active" else ():
                 click.echo(f"  MMS {mms} embeds it and now fails stacking checks")
+            _echo_offers(change.reissue)
+
+
+def _echo_offers(offers: tuple[ReissueOffer, ...] | list[ReissueOffer]) -> None:
+    for offer in offers:
+        click.echo(
+            f"  MMS {offer.award_id} can be re-issued with the replacement COA(s): "
+            f"sijil-issuer awards reissue {offer.award_id} --reason TEXT"
+        )
 
 
 _status_command(
@@ -89,5 +99,43 @@ _status_command(
 )
 _status_command("suspend", "Suspend AWARD_IDS (reversible with unsuspend).")
 _status_command("unsuspend", "Lift the suspension of AWARD_IDS.")
+
+
+@awards.command("reissue")
+@click.argument("award_ids", nargs=-1)
+@click.option("--reason", default=None, help="Why (kept in the audit log).")
+@click.option(
+    "--candidates", is_flag=True, help="List the MMS awards offered for re-issue and stop."
+)
+@cli_errors
+def reissue_command(award_ids: tuple[str, ...], reason: str | None, candidates: bool) -> None:
+    """Re-issue AWARD_IDS: replace a revoked award whose rules are met again, or supersede an
+    active MMS that embeds a revoked COA by one stacking the learner's current COAs (the old
+    MMS is revoked). Each award is its own transaction; repeating a re-issue prints the
+    existing replacement.
+    """
+    if candidates:
+        if award_ids:
+            raise click.UsageError("--candidates takes no award ids")
+        with runtime() as rt:
+            offers = reissue_candidates(rt)
+        for offer in offers:
+            click.echo(
+                f"{offer.award_id}\t{offer.learner}\t{offer.achievement_code}\t"
+                f"revoked {','.join(offer.revoked)}\treplaced by {','.join(offer.replacements)}"
+            )
+        click.echo(f"{len(offers)} MMS award(s) offered for re-issue", err=True)
+        return
+    if not award_ids or not reason:
+        raise click.UsageError("give AWARD_IDS and --reason (or --candidates)")
+    with runtime() as rt:
+        for award_id in award_ids:
+            outcome = reissue(rt, award_id, reason=reason, actor="cli")
+            note = "re-issued" if outcome.created else "already re-issued"
+            click.echo(f"{outcome.replaced}\t-> {outcome.award.id}\t({note})")
+            if outcome.superseded:
+                click.echo(f"  {outcome.replaced} revoked: superseded by {outcome.award.id}")
+            _echo_offers(outcome.offers)
+
 
 COMMAND = awards

@@ -1,21 +1,36 @@
-"""``sijil-issuer demo``: seed the demo programme, learners and progress; issue their awards."""
+"""``sijil-issuer demo``: seed the demo programme, learners and progress; issue their awards.
+
+``--notify`` also writes each learner with new awards a claim-link mail into the development
+outbox (``<instance>/outbox/*.eml``), never through SMTP: the demo learners' addresses are made
+up. Off by default, since the command may run against a configured deployment (the dev server,
+``python3 dev.py run``, always writes them).
+"""
 
 from __future__ import annotations
 
 import click
 
 from issuer.commands.shell import cli_errors, runtime
+from issuer.delivery.mail import OutboxMailer
+from issuer.delivery.notify import learners_awarded, notify_learners
 from issuer.services.demo import seed_demo
 
 __all__ = ["COMMAND"]
 
+_ACTOR = "demo"
+
 
 @click.command("demo")
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Write the claim-link mails of newly awarded demo learners to <instance>/outbox/.",
+)
 @cli_errors
-def demo() -> None:
+def demo(notify: bool) -> None:
     """Seed demo data and issue COCs, COAs and an MMS (running it twice changes nothing)."""
     with runtime() as rt:
-        summary = seed_demo(rt)
+        summary = seed_demo(rt, actor=_ACTOR)
         click.echo(f"issuer: {summary.issuer.did}")
         click.echo(f"newly issued: {summary.newly_issued}")
         for award in summary.awards:
@@ -23,6 +38,18 @@ def demo() -> None:
                 f"{award.award_type} {award.achievement_code:<8} {award.learner:<6} "
                 f"{award.credential_id}"
             )
+        if notify:
+            outbox = rt.settings.instance_dir / "outbox"
+            report = notify_learners(
+                rt,
+                learners_awarded(summary.new_awards),
+                mailer=lambda: OutboxMailer(outbox),
+                actor=_ACTOR,
+            )
+            if report.sent:
+                click.echo(f"mailed claim links to {', '.join(report.sent)} (see {outbox}/)")
+            for failure in report.failed:
+                click.echo(f"mail to {failure.learner} failed: {failure.code}", err=True)
 
 
 COMMAND = demo

@@ -18,10 +18,12 @@ __all__ = ["COMMAND"]
 def serve(host: str, port: int) -> None:
     """Serve the issuer API. SIJIL_BASE_URL defaults to http://localhost:PORT.
 
-    Production deployments run ``gunicorn 'issuer.web:create_app()'`` instead.
+    Production deployments run ``gunicorn -c deploy/gunicorn/issuer.py issuer.web.wsgi:app``.
     """
     from issuer.web import create_app  # the web stack loads only for this command
+    from verifier.web.logs import configure_logging, log_format_from_env, log_level_from_env
 
+    configure_logging(log_format_from_env(default="text"), log_level_from_env())
     app = create_app(Settings.from_env(port=port))
     click.echo(f"issuer listening on http://{host}:{port}/ (OpenAPI: /openapi.json)")
     run_simple(host, port, app, threaded=True)

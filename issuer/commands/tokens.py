@@ -22,7 +22,7 @@ def tokens() -> None:
     multiple=True,
     required=True,
     type=click.Choice(SCOPES),
-    help="Scope to grant (repeatable): admin, issue, read.",
+    help="Scope to grant (repeatable): admin, issue, read, metrics (only GET /metrics).",
 )
 @click.option("--label", default="", help="A note saying who or what uses the token.")
 @cli_errors

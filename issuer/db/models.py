@@ -2,7 +2,8 @@
 
 Invariants the schema itself enforces (so a replay or a second process can never break them):
 
-- one award per (learner, award type, achievement): ``uq_awards_learner_type_achievement``;
+- one unrevoked award per (learner, award type, achievement): the partial unique index
+  ``uq_awards_unrevoked_learner_type_achievement`` (a revoked award may have a replacement);
 - a signed credential is stored verbatim as the exact JSON text that was signed and verified
   (``Award.credential_json``, TEXT, never re-serialized);
 - one completion per (learner, material), one result row per (learner, assessment);
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -257,11 +260,29 @@ class AssessmentResult(Base):
     recorded_at: Mapped[datetime]
 
 
+#: Rows the "one current award per achievement" rule counts: revoked awards are history.
+_UNREVOKED: Final = text("status != 'revoked'")
+
+
 class Award(Base):
-    """An issued award and its signed credential, stored verbatim."""
+    """An issued award and its signed credential, stored verbatim.
+
+    At most one unrevoked award per (learner, award type, achievement code); revoked ones stay
+    as history, and a replacement names the award it replaces in ``replaces_id``.
+    """
 
     __tablename__ = "awards"
-    __table_args__ = (UniqueConstraint("learner_id", "award_type", "achievement_code"),)
+    __table_args__ = (
+        Index(
+            "uq_awards_unrevoked_learner_type_achievement",
+            "learner_id",
+            "award_type",
+            "achievement_code",
+            unique=True,
+            sqlite_where=_UNREVOKED,
+            postgresql_where=_UNREVOKED,
+        ),
+    )
 
     #: UUID; the credential id is ``{BASE}/credentials/{id}``.
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -278,6 +299,8 @@ class Award(Base):
     status: Mapped[str] = mapped_column(String(12), default="active")
     status_changed_at: Mapped[datetime | None]
     status_reason: Mapped[str | None] = mapped_column(Text)
+    #: The revoked (or superseded) award this one replaces (:mod:`issuer.services.reissue`).
+    replaces_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id"), index=True)
 
 
 class AwardComponent(Base):

@@ -1,8 +1,9 @@
 """Sending mail: SMTP in production, a local outbox folder in development.
 
 :class:`Mailer` is the one seam; :class:`SmtpMailer` talks to ``SIJIL_SMTP_HOST`` (STARTTLS unless
-``SIJIL_SMTP_STARTTLS=0``), :class:`OutboxMailer` writes each message to ``<instance>/outbox/`` as
-an ``.eml`` file a developer can open (a dev shortcut that says so in its log line).
+``SIJIL_SMTP_STARTTLS=0``; :func:`mail_session` sends a run of messages over one connection),
+:class:`OutboxMailer` writes each message to ``<instance>/outbox/`` as an ``.eml`` file a
+developer can open (a dev shortcut that says so in its log line).
 :func:`mailer_from_env` is the shell that picks one; production without SMTP refuses
 (``MAIL_NOT_CONFIGURED``) instead of silently dropping learners' links.
 
@@ -18,7 +19,8 @@ import logging
 import smtplib
 import ssl
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -34,6 +36,8 @@ __all__ = [
     "Mailer",
     "OutboxMailer",
     "SmtpMailer",
+    "SmtpSession",
+    "mail_session",
     "mailer_from_env",
 ]
 
@@ -75,12 +79,17 @@ class OutboxMailer:
     sender: str = DEFAULT_MAIL_FROM
 
     def send(self, message: EmailMessage) -> None:
-        """Write ``message`` to the outbox (atomic rename, so readers never see half a file)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Write ``message`` to the outbox (atomic rename, so readers never see half a file).
+
+        Raises ``MAIL_DELIVERY_FAILED`` when the folder cannot be written."""
         path = self.folder / f"{uuid.uuid4()}.eml"
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(message.as_bytes())
-        tmp.replace(path)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(message.as_bytes())
+            tmp.replace(path)
+        except OSError as exc:
+            raise MailDeliveryError(f"could not write {path}: {exc}") from exc
         log.info("development mail written to %s (no SMTP configured)", path)
 
 
@@ -96,17 +105,93 @@ class SmtpMailer:
     sender: str = DEFAULT_MAIL_FROM
     timeout: float = 20.0
 
-    def send(self, message: EmailMessage) -> None:
-        """Deliver ``message``. Raises ``MAIL_DELIVERY_FAILED``."""
+    def connect(self) -> smtplib.SMTP:
+        """An open, authenticated connection (the caller closes it). Raises the library's
+        ``SMTPException`` / ``OSError`` (translated by the callers)."""
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password)
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver ``message`` on a connection of its own. Raises ``MAIL_DELIVERY_FAILED``."""
+        try:
+            with self.connect() as smtp:
                 smtp.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
             raise MailDeliveryError(f"could not send mail through {self.host}: {exc}") from exc
+
+
+class SmtpSession:
+    """Many messages over one SMTP connection (a bulk import mails thousands of learners).
+
+    The connection opens on the first message; a refused message fails alone (the server resets
+    the transaction); a dropped connection fails that message and the next one reconnects.
+    """
+
+    def __init__(self, mailer: SmtpMailer) -> None:
+        self._mailer = mailer
+        self._smtp: smtplib.SMTP | None = None
+
+    @property
+    def sender(self) -> str:
+        """The From address."""
+        return self._mailer.sender
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver ``message``. Raises ``MAIL_DELIVERY_FAILED``."""
+        try:
+            if self._smtp is None:
+                self._smtp = self._mailer.connect()
+            self._smtp.send_message(message)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise MailDeliveryError(
+                f"could not send mail through {self._mailer.host}: {exc}"
+            ) from exc
+        except smtplib.SMTPException as exc:
+            raise MailDeliveryError(
+                f"could not send mail through {self._mailer.host}: {exc}"
+            ) from exc
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
+    def close(self) -> None:
+        """Say QUIT (best effort: every message was already accepted or reported)."""
+        if self._smtp is None:
+            return
+        try:
+            self._smtp.quit()
+        except (smtplib.SMTPException, OSError) as exc:
+            log.info(
+                "SMTP QUIT to %s failed after the messages were sent: %s", self._mailer.host, exc
+            )
+        finally:
+            self._drop()
+
+
+@contextmanager
+def mail_session(mailer: Mailer) -> Iterator[Mailer]:
+    """``mailer`` for a run of messages: one shared connection for SMTP, else ``mailer`` itself."""
+    if not isinstance(mailer, SmtpMailer):
+        yield mailer
+        return
+    session = SmtpSession(mailer)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 def mailer_from_env(settings: Settings, environ: Mapping[str, str]) -> Mailer:

@@ -160,7 +160,13 @@ def _when(value: Any, pointer: str) -> datetime | None:
         raise MalformedValueError(
             f"{text!r} is not an ISO 8601 date-time", pointer=pointer
         ) from exc
-    return at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    try:
+        return at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    except OverflowError as exc:
+        # 0001-01-01T00:00:00+14:00 is well-formed but has no UTC moment.
+        raise MalformedValueError(
+            f"{text!r} is outside the representable date range", pointer=pointer
+        ) from exc
 
 
 def _event(fields: Mapping[str, Any], names: Mapping[str, str], prefix: str) -> ProgressEvent:

@@ -3,12 +3,27 @@
 :func:`certificate_pdf` is pure (facts and the QR target in, PDF bytes out) and deterministic:
 the PDF's creation date is the award date, so exporting twice writes the same bytes. The QR
 target is decided by the caller (see :mod:`issuer.exports.qr`).
+
+Scripts: every PDF embeds DejaVu Sans (Latin, so Malay and English). Names and titles in scripts
+DejaVu lacks (Chinese, Tamil, ...) fall back to the Kurinto Sans fonts shipped by the
+``weblate-fonts`` package (SIL Open Font License 1.1, carried in each font's ``name`` table):
+``KurintoSans`` (Tamil and most other scripts), ``KurintoSansSC`` then ``KurintoSansTC`` (Han).
+Those files are 5-10 MB each, so they are loaded only when the certificate's text has characters
+DejaVu cannot draw, and only the families that text needs; the PDF embeds a subset. Scripts whose
+letters combine (Tamil, the other Indic scripts, Thai, Arabic/Jawi, ...) are shaped with
+HarfBuzz (``uharfbuzz``), again only when the text has them; without ``uharfbuzz`` they print
+unshaped and a warning is logged.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
+from importlib.resources import as_file, files
+from pathlib import Path
 from typing import Final
 
 from fpdf import FPDF
@@ -18,7 +33,16 @@ from issuer.exports.facts import CertificateFacts
 from issuer.exports.fonts import BOLD, REGULAR, font_path
 from issuer.exports.qr import qr_png
 
-__all__ = ["A4_MM", "LABELS", "certificate_pdf"]
+__all__ = [
+    "A4_MM",
+    "FALLBACK_FONTS",
+    "LABELS",
+    "certificate_pdf",
+    "fallback_families",
+    "needs_shaping",
+]
+
+log = logging.getLogger(__name__)
 
 #: A4 portrait page size in millimetres.
 A4_MM: Final = (210.0, 297.0)
@@ -41,6 +65,116 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
 _FONT: Final = "DejaVu"
 _MARGIN: Final = 20.0
 _QR_MM: Final = 45.0
+
+#: Fallback family -> (regular, bold) file in ``weblate_fonts``' Kurinto folder.
+FALLBACK_FONTS: Final[dict[str, tuple[str, str]]] = {
+    "KurintoSans": ("KurintoSans-Rg.ttf", "KurintoSans-Bd.ttf"),
+    "KurintoSansSC": ("KurintoSansSC-Rg.ttf", "KurintoSansSC-Bd.ttf"),
+    "KurintoSansTC": ("KurintoSansTC-Rg.ttf", "KurintoSansTC-Bd.ttf"),
+}
+_KURINTO_DIR: Final = ("static", "weblate_fonts", "kurinto", "ttf")
+#: Han ideographs, CJK symbols and punctuation, fullwidth forms (code point ranges, inclusive).
+_HAN: Final = (
+    (0x2E80, 0x2FDF),
+    (0x3000, 0x303F),
+    (0x3190, 0x319F),
+    (0x31C0, 0x31EF),
+    (0x3200, 0x33FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFE30, 0xFE4F),
+    (0xFF00, 0xFFEF),
+    (0x20000, 0x3FFFF),
+)
+#: Scripts whose letters combine or reorder, so they need a shaping engine to print right:
+#: Arabic (Jawi), Syriac, Thaana, NKo, the Indic scripts (Devanagari..Malayalam, Tamil
+#: included), Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian, Balinese, Javanese.
+_SHAPED: Final = (
+    (0x0590, 0x08FF),
+    (0x0900, 0x0DFF),
+    (0x0E00, 0x0FFF),
+    (0x1000, 0x109F),
+    (0x1780, 0x18AF),
+    (0x1B00, 0x1B7F),
+    (0xA980, 0xA9DF),
+    (0xFB1D, 0xFDFF),
+    (0xFE70, 0xFEFF),
+)
+
+
+def _in(ranges: tuple[tuple[int, int], ...], char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in ranges)
+
+
+def fallback_families(missing: Iterable[str]) -> list[str]:
+    """The fallback families (keys of :data:`FALLBACK_FONTS`, in fallback order) needed for the
+    characters ``missing`` from DejaVu Sans: Han needs the SC and TC fonts, anything else
+    Kurinto Sans."""
+    chars = [c for c in missing if not c.isspace()]
+    families: list[str] = []
+    if any(not _in(_HAN, c) for c in chars):
+        families.append("KurintoSans")
+    if any(_in(_HAN, c) for c in chars):
+        families += ["KurintoSansSC", "KurintoSansTC"]
+    return families
+
+
+def needs_shaping(text: str) -> bool:
+    """Whether ``text`` has letters of a script that only prints right once shaped."""
+    return any(_in(_SHAPED, c) for c in text)
+
+
+def _kurinto(name: str) -> Path:
+    folder = files("weblate_fonts").joinpath(*_KURINTO_DIR)
+    with as_file(folder / name) as path:
+        return Path(path)
+
+
+def _cmap(pdf: FPDF, family: str) -> dict[int, str]:
+    """The code points the regular style of an added ``family`` can draw."""
+    cmap: dict[int, str] = getattr(pdf.fonts[family.lower()], "cmap", {})
+    return cmap
+
+
+def _add_fallbacks(pdf: FPDF, text: str) -> None:
+    """Add the fallback fonts ``text`` needs, in order, each only while some character is still
+    missing (Latin-only text reads no big file; simplified Chinese never loads the TC font)."""
+    missing = {c for c in text if not c.isspace() and ord(c) not in _cmap(pdf, _FONT)}
+    families: list[str] = []
+    for family in fallback_families(missing):
+        if not any(family in fallback_families(c) for c in missing):
+            continue
+        regular, bold = FALLBACK_FONTS[family]
+        pdf.add_font(family, "", str(_kurinto(regular)))
+        pdf.add_font(family, "B", str(_kurinto(bold)))
+        families.append(family)
+        covered = _cmap(pdf, family)
+        missing = {c for c in missing if ord(c) not in covered}
+    if families:
+        pdf.set_fallback_fonts(families, exact_match=False)
+    if needs_shaping(text):
+        if importlib.util.find_spec("uharfbuzz") is None:
+            log.warning("uharfbuzz is not installed: complex scripts print unshaped in PDFs")
+        else:
+            pdf.set_text_shaping(True)
+
+
+def _all_text(facts: CertificateFacts, qr_url: str) -> str:
+    parts = [
+        facts.issuer_name,
+        facts.label_en,
+        facts.label_ms,
+        facts.learner_name,
+        facts.achievement_name,
+        facts.achievement_code,
+        facts.award_type,
+        facts.credential_id,
+        qr_url,
+        *(f"{part.code} {part.name}" for part in facts.components),
+    ]
+    return "\n".join(parts)
 
 
 def _label(key: str) -> str:
@@ -68,6 +202,7 @@ def certificate_pdf(facts: CertificateFacts, *, qr_url: str) -> bytes:
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.add_font(_FONT, "", str(font_path(REGULAR)))
     pdf.add_font(_FONT, "B", str(font_path(BOLD)))
+    _add_fallbacks(pdf, _all_text(facts, qr_url))
     pdf.add_page()
     width, height = A4_MM
     pdf.set_draw_color(31, 95, 139)

@@ -1,6 +1,9 @@
 """Demo data: one programme of three micro-credentials, one stand-alone, four learners and
 their progress, issuing COCs, COAs and an MMS. Idempotent: a second run changes nothing (no new
 rows, no new audit entries), because every step is an upsert or an idempotent event replay.
+
+Seeding sends no mail (core, no I/O): the shells (``sijil-issuer demo``, the dev server) mail the
+learners of :attr:`DemoSummary.new_awards` after it returns.
 """
 
 from __future__ import annotations
@@ -167,6 +170,8 @@ class DemoSummary:
     awards: list[AwardView]
     newly_issued: int
     by_type: Counter[str] = field(default_factory=Counter)
+    #: the awards this run issued (empty on a re-run): whose learners the shells mail.
+    new_awards: list[AwardView] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -196,4 +201,5 @@ def seed_demo(rt: Runtime, *, actor: str = "demo") -> DemoSummary:
         awards=awards,
         newly_issued=len(outcome.issued),
         by_type=Counter(a.award_type for a in awards),
+        new_awards=list(outcome.issued),
     )

@@ -13,8 +13,11 @@ For each award that became due (:func:`issuer.domain.awards.due_awards`), one tr
    ``SELF_VERIFICATION_FAILED`` and nothing is stored;
 6. store the exact signed JSON text, the MMS's component links and an audit entry; commit.
 
-``UNIQUE(learner, award_type, achievement_code)`` is the last line of defence: a concurrent
-duplicate fails at commit and is counted as already issued. A crash before commit loses only
+The partial unique index over (learner, award_type, achievement_code) of unrevoked awards is
+the last line of defence: a concurrent duplicate fails at commit and is counted as already
+issued. A revoked award counts as held, so evaluation never replaces it on its own: a
+replacement is an explicit admin act (:mod:`issuer.services.reissue`, which reuses
+:func:`issue_award_in`). A crash before commit loses only
 work that the next run redoes; a crash after commit leaves a complete award.
 """
 
@@ -67,6 +70,8 @@ __all__ = [
     "Catalogue",
     "evaluate_learner",
     "evaluate_learners",
+    "issue_award_in",
+    "learner_progress",
     "load_catalogue",
     "pin_issuer_documents",
     "secure_credential",
@@ -110,7 +115,8 @@ def load_catalogue(session: Session) -> Catalogue:
     )
 
 
-def _progress(session: Session, catalogue: Catalogue, learner_id: int) -> LearnerProgress:
+def learner_progress(session: Session, catalogue: Catalogue, learner_id: int) -> LearnerProgress:
+    """What the learner has completed and passed, as the award rules read it."""
     completed: dict[str, set[str]] = {}
     rows = session.execute(
         select(Material.micro_credential_id, Material.code)
@@ -250,8 +256,10 @@ def sign_credential(
 
 
 def _held(session: Session, learner_id: int) -> tuple[set[tuple[AwardType, str]], set[str]]:
+    """(every award the learner holds or held, revoked ones included; COA codes with no
+    active COA). A revoked COA with an active replacement counts toward an MMS again."""
     held: set[tuple[AwardType, str]] = set()
-    unusable: set[str] = set()
+    active_coas: set[str] = set()
     for kind, code, status in session.execute(
         select(Award.award_type, Award.achievement_code, Award.status).where(
             Award.learner_id == learner_id
@@ -259,9 +267,9 @@ def _held(session: Session, learner_id: int) -> tuple[set[tuple[AwardType, str]]
     ):
         award_type: AwardType = "COC" if kind == "COC" else "COA" if kind == "COA" else "MMS"
         held.add((award_type, code))
-        if award_type == "COA" and status != "active":
-            unusable.add(code)
-    return held, unusable
+        if award_type == "COA" and status == "active":
+            active_coas.add(code)
+    return held, {code for kind, code in held if kind == "COA"} - active_coas
 
 
 def _issuer_for(rt: Runtime, issuers: dict[int, IssuerView], issuer_id: int) -> IssuerView:
@@ -282,7 +290,8 @@ def _issue_one(
     *,
     actor: str,
 ) -> AwardView | None:
-    """Issue one due award in its own transaction; ``None`` when it turned out to be held."""
+    """Issue one due award in its own transaction; ``None`` when it turned out to be held
+    (revoked awards count as held: automatic evaluation never replaces them)."""
     with rt.transaction() as session:
         learner = session.get(Learner, learner_id, with_for_update=True)
         if learner is None:
@@ -296,99 +305,128 @@ def _issue_one(
         )
         if exists is not None:
             return None
+        return issue_award_in(rt, session, catalogue, learner, due, actor=actor, issuers=issuers)
+
+
+def issue_award_in(
+    rt: Runtime,
+    session: Session,
+    catalogue: Catalogue,
+    learner: Learner,
+    due: DueAward,
+    *,
+    actor: str,
+    issuers: dict[int, IssuerView] | None = None,
+    award_id: str | None = None,
+    replaces: str | None = None,
+) -> AwardView:
+    """Build, sign, self-verify and store ``due`` for ``learner`` inside ``session``.
+
+    The caller holds the learner's row lock and has decided the award may be issued (this
+    function does not look at awards already held). ``award_id`` fixes the new award's UUID
+    (default: a fresh one); ``replaces`` is the id of the award this one replaces (recorded in
+    ``replaces_id`` and in the ``award.issue`` audit entry). An MMS stacks the learner's active
+    COAs. Raises ``NOT_ELIGIBLE`` (an MMS component without an active COA), ``NOT_FOUND``,
+    ``SELF_VERIFICATION_FAILED`` and the signing errors.
+    """
+    known = {} if issuers is None else issuers
+    learner_id = learner.id
+    if award_id is None:
         award_id = str(uuid.uuid4())
-        credential_id = f"{rt.settings.base_url}/credentials/{award_id}"
-        at = rt.now()
-        identity = LearnerIdentity(learner.email, learner.name, learner.salt, learner.did)
-        base = rt.settings.base_url
-        components: list[Award] = []
-        mc_id: int | None = None
-        programme_id: int | None = None
-        if due.award_type == "MMS":
-            programme = catalogue.programmes[due.programme or due.achievement_code]
-            issuer_id = catalogue.programme_issuers[programme.code]
-            programme_id = catalogue.programme_ids[programme.code]
-            units = (due.micro_credential,) if due.micro_credential else programme.components
-            components = _component_coas(session, learner_id, units)
-            issuer = _issuer_for(rt, issuers, issuer_id)
-            status = _status(rt, session, issuer_id, credential_id)
-            unsigned = build_mms(
-                programme,
+    credential_id = f"{rt.settings.base_url}/credentials/{award_id}"
+    at = rt.now()
+    identity = LearnerIdentity(learner.email, learner.name, learner.salt, learner.did)
+    base = rt.settings.base_url
+    components: list[Award] = []
+    mc_id: int | None = None
+    programme_id: int | None = None
+    if due.award_type == "MMS":
+        programme = catalogue.programmes[due.programme or due.achievement_code]
+        issuer_id = catalogue.programme_issuers[programme.code]
+        programme_id = catalogue.programme_ids[programme.code]
+        units = (due.micro_credential,) if due.micro_credential else programme.components
+        components = _component_coas(session, learner_id, units)
+        issuer = _issuer_for(rt, known, issuer_id)
+        status = _status(rt, session, issuer_id, credential_id)
+        unsigned = build_mms(
+            programme,
+            identity,
+            [json.loads(c.credential_json) for c in components],
+            issuer=issuer.profile,
+            base_url=base,
+            credential_id=credential_id,
+            issued_at=at,
+            unit=due.micro_credential,
+            credential_status=status,
+        )
+    else:
+        mc = catalogue.micro_credentials[due.micro_credential or due.achievement_code]
+        mc_id = catalogue.mc_ids[mc.code]
+        issuer_id = catalogue.mc_issuers[mc.code]
+        issuer = _issuer_for(rt, known, issuer_id)
+        status = _status(rt, session, issuer_id, credential_id)
+        programmes = catalogue.programmes_of.get(mc.code, [])
+        if due.award_type == "COC":
+            unsigned = build_coc(
+                mc,
                 identity,
-                [json.loads(c.credential_json) for c in components],
                 issuer=issuer.profile,
                 base_url=base,
                 credential_id=credential_id,
                 issued_at=at,
-                unit=due.micro_credential,
+                programmes=programmes,
                 credential_status=status,
             )
         else:
-            mc = catalogue.micro_credentials[due.micro_credential or due.achievement_code]
-            mc_id = catalogue.mc_ids[mc.code]
-            issuer_id = catalogue.mc_issuers[mc.code]
-            issuer = _issuer_for(rt, issuers, issuer_id)
-            status = _status(rt, session, issuer_id, credential_id)
-            programmes = catalogue.programmes_of.get(mc.code, [])
-            if due.award_type == "COC":
-                unsigned = build_coc(
-                    mc,
-                    identity,
-                    issuer=issuer.profile,
-                    base_url=base,
-                    credential_id=credential_id,
-                    issued_at=at,
-                    programmes=programmes,
-                    credential_status=status,
-                )
-            else:
-                progress = _progress(session, catalogue, learner_id)
-                unsigned = build_coa(
-                    mc,
-                    identity,
-                    progress.results.get(mc.code, {}),
-                    issuer=issuer.profile,
-                    base_url=base,
-                    credential_id=credential_id,
-                    issued_at=at,
-                    programmes=programmes,
-                    credential_status=status,
-                )
-        signed = secure_credential(rt, issuer, unsigned, at=at, session=session)
-        text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
-        award = Award(
-            id=award_id,
-            learner_id=learner_id,
-            award_type=due.award_type,
-            achievement_code=due.achievement_code,
-            micro_credential_id=mc_id,
-            programme_id=programme_id,
-            issuer_id=issuer.id,
-            credential_id=credential_id,
-            credential_json=text,
-            issued_at=at,
-            status="active",
-        )
-        session.add(award)
-        session.flush()
-        for component in components:
-            session.add(AwardComponent(award_id=award_id, component_award_id=component.id))
-        audit.record(
-            session,
-            at=at,
-            actor=actor,
-            action="award.issue",
-            target_type="award",
-            target_id=award_id,
-            detail={
-                "awardType": due.award_type,
-                "achievement": due.achievement_code,
-                "learner": learner.external_id,
-                "credentialId": credential_id,
-                "verificationMethod": signed["proof"]["verificationMethod"],
-            },
-        )
-        return award_view(award, learner.external_id, issuer.slug)
+            progress = learner_progress(session, catalogue, learner_id)
+            unsigned = build_coa(
+                mc,
+                identity,
+                progress.results.get(mc.code, {}),
+                issuer=issuer.profile,
+                base_url=base,
+                credential_id=credential_id,
+                issued_at=at,
+                programmes=programmes,
+                credential_status=status,
+            )
+    signed = secure_credential(rt, issuer, unsigned, at=at, session=session)
+    text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    award = Award(
+        id=award_id,
+        learner_id=learner_id,
+        award_type=due.award_type,
+        achievement_code=due.achievement_code,
+        micro_credential_id=mc_id,
+        programme_id=programme_id,
+        issuer_id=issuer.id,
+        credential_id=credential_id,
+        credential_json=text,
+        issued_at=at,
+        status="active",
+        replaces_id=replaces,
+    )
+    session.add(award)
+    session.flush()
+    for component in components:
+        session.add(AwardComponent(award_id=award_id, component_award_id=component.id))
+    audit.record(
+        session,
+        at=at,
+        actor=actor,
+        action="award.issue",
+        target_type="award",
+        target_id=award_id,
+        detail={
+            "awardType": due.award_type,
+            "achievement": due.achievement_code,
+            "learner": learner.external_id,
+            "credentialId": credential_id,
+            "verificationMethod": signed["proof"]["verificationMethod"],
+            **({"replaces": replaces} if replaces else {}),
+        },
+    )
+    return award_view(award, learner.external_id, issuer.slug)
 
 
 def _status(
@@ -429,7 +467,7 @@ def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) ->
     issued: list[AwardView] = []
     for learner_id in learner_ids:
         with rt.reading() as session:
-            progress = _progress(session, catalogue, learner_id)
+            progress = learner_progress(session, catalogue, learner_id)
             held, unusable = _held(session, learner_id)
         due = due_awards(
             list(catalogue.micro_credentials.values()),

@@ -25,12 +25,21 @@ Self-verification: :class:`OwnStatusListFetcher` serves the issuer's own current
 database to the verifier, so a credential is only stored after its freshly allocated indices
 read "not revoked / not suspended" in the list the world will fetch.
 
-Errors: ``NOT_FOUND`` (award, list), ``STATUS_TRANSITION_NOT_ALLOWED`` (409: suspend a revoked
-award, suspension not enabled, no status entry), ``STATUS_ALLOCATION_FAILED`` (503).
+Replacements: a change's answer names the MMS awards embedding the award (``stacked_in``) and,
+among them, those now offered for re-issue (``reissue``: an active COA exists for every
+component; see :mod:`issuer.services.reissue`).
+
+The suspension switch (:func:`set_suspension_enabled`) decides whether credentials signed from
+now on get a ``suspension`` entry; credentials already issued keep the entries they were signed
+with (a credential without one can never be suspended, only revoked).
+
+Errors: ``NOT_FOUND`` (award, list, issuer), ``STATUS_TRANSITION_NOT_ALLOWED`` (409: suspend a
+revoked award, suspension not enabled, no status entry), ``STATUS_ALLOCATION_FAILED`` (503).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -46,6 +55,7 @@ from sqlalchemy.orm import Session
 from contexts.errors import MalformedValueError, SijilError
 from issuer.db.models import Award, AwardComponent, Issuer, StatusEntry, StatusList
 from issuer.services import audit
+from issuer.services.awards import ReissueOffer, reissue_offers
 from issuer.services.errors import NotFoundError
 from issuer.services.issuers import get_issuer, signing_key
 from issuer.services.runtime import Runtime
@@ -68,10 +78,13 @@ __all__ = [
     "StatusTransitionError",
     "build_list_credential",
     "change_status",
+    "change_status_in",
     "install_status_lists",
     "list_id_from_url",
     "published_list",
+    "set_suspension_enabled",
     "status_list_url",
+    "suspension_switches",
 ]
 
 #: Entries per list: the BSL minimum (section 6.1), 16 KiB of bits.
@@ -375,6 +388,8 @@ class StatusChange:
     after: str
     #: MMS awards that embed this award (a COA): they now fail the verifier's stacking check.
     stacked_in: tuple[str, ...] = ()
+    #: MMS awards (among ``stacked_in``, or this one) the issuer now offers to re-issue.
+    reissue: tuple[ReissueOffer, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -391,6 +406,7 @@ class StatusChange:
             "status": self.after,
             "changed": self.changed,
             "stackedIn": list(self.stacked_in),
+            "reissue": [o.to_dict() for o in self.reissue],
         }
 
 
@@ -419,6 +435,22 @@ def change_status(
     ``NOT_FOUND``, ``MALFORMED_VALUE_ERROR`` (no award, empty reason, unknown action) and
     ``STATUS_TRANSITION_NOT_ALLOWED``.
     """
+    with rt.transaction() as session:
+        return change_status_in(rt, session, award_ids, action, reason=reason, actor=actor)
+
+
+def change_status_in(
+    rt: Runtime,
+    session: Session,
+    award_ids: Sequence[str],
+    action: Action,
+    *,
+    reason: str,
+    actor: str,
+) -> list[StatusChange]:
+    """:func:`change_status` inside the caller's write transaction ``session`` (the caller
+    commits; the re-issue service revokes a superseded MMS and stores its successor in one
+    transaction). Same contract and errors."""
     if action not in ACTIONS:
         raise MalformedValueError(f"unknown status action {action!r}", pointer="/action")
     if not reason.strip():
@@ -427,95 +459,157 @@ def change_status(
     if not keys:
         raise MalformedValueError("no award given", pointer="/awards")
     at = rt.now()
-    with rt.transaction() as session:
-        awards = list(
-            session.scalars(
-                select(Award).where(Award.id.in_(keys)).order_by(Award.id).with_for_update()
+    awards = list(
+        session.scalars(
+            select(Award).where(Award.id.in_(keys)).order_by(Award.id).with_for_update()
+        )
+    )
+    missing = sorted(set(keys) - {a.id for a in awards})
+    if missing:
+        raise NotFoundError(f"no award {', '.join(missing)}")
+    stacked: dict[str, list[str]] = {}
+    for mms_id, coa_id in session.execute(
+        select(AwardComponent.award_id, AwardComponent.component_award_id)
+        .where(AwardComponent.component_award_id.in_(keys))
+        .order_by(AwardComponent.award_id)
+    ):
+        stacked.setdefault(coa_id, []).append(mms_id)
+    plan: list[tuple[Award, str, str, int]] = []
+    changes: list[StatusChange] = []
+    for award in awards:
+        after, purpose, value = _transition(award, action)
+        changes.append(
+            StatusChange(
+                award.id,
+                award.credential_id,
+                action,
+                award.status,
+                after,
+                tuple(stacked.get(award.id, ())),
             )
         )
-        missing = sorted(set(keys) - {a.id for a in awards})
-        if missing:
-            raise NotFoundError(f"no award {', '.join(missing)}")
-        stacked: dict[str, list[str]] = {}
-        for mms_id, coa_id in session.execute(
-            select(AwardComponent.award_id, AwardComponent.component_award_id)
-            .where(AwardComponent.component_award_id.in_(keys))
-            .order_by(AwardComponent.award_id)
-        ):
-            stacked.setdefault(coa_id, []).append(mms_id)
-        plan: list[tuple[Award, str, str, int]] = []
-        changes: list[StatusChange] = []
-        for award in awards:
-            after, purpose, value = _transition(award, action)
-            changes.append(
-                StatusChange(
-                    award.id,
-                    award.credential_id,
-                    action,
-                    award.status,
-                    after,
-                    tuple(stacked.get(award.id, ())),
-                )
+        if award.status != after:
+            plan.append((award, after, purpose, value))
+    if not plan:
+        return _with_offers(session, awards, changes)
+    wanted = {(a.credential_id, purpose) for a, _, purpose, _ in plan}
+    found = session.execute(
+        select(StatusEntry, StatusList.purpose)
+        .join(StatusList, StatusList.id == StatusEntry.list_id)
+        .where(StatusEntry.credential_id.in_([a.credential_id for a, *_ in plan]))
+    ).all()
+    entries = {
+        (e.credential_id, purpose): e
+        for e, purpose in found
+        if (e.credential_id, purpose) in wanted
+    }
+    for award, _, purpose, _ in plan:
+        if (award.credential_id, purpose) not in entries:
+            raise StatusTransitionError(
+                f"award {award.id} has no {purpose} status entry, so it cannot be {action}ed"
             )
-            if award.status != after:
-                plan.append((award, after, purpose, value))
-        if not plan:
-            return changes
-        wanted = {(a.credential_id, purpose) for a, _, purpose, _ in plan}
-        found = session.execute(
-            select(StatusEntry, StatusList.purpose)
-            .join(StatusList, StatusList.id == StatusEntry.list_id)
-            .where(StatusEntry.credential_id.in_([a.credential_id for a, *_ in plan]))
-        ).all()
-        entries = {
-            (e.credential_id, purpose): e
-            for e, purpose in found
-            if (e.credential_id, purpose) in wanted
-        }
-        for award, _, purpose, _ in plan:
-            if (award.credential_id, purpose) not in entries:
-                raise StatusTransitionError(
-                    f"award {award.id} has no {purpose} status entry, so it cannot be {action}ed"
-                )
-        list_ids = sorted({e.list_id for e in entries.values()})
-        lists = {
-            row.id: row
-            for row in session.scalars(
-                select(StatusList)
-                .where(StatusList.id.in_(list_ids))
-                .order_by(StatusList.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        }
-        for award, after, purpose, value in plan:
-            entry = entries[(award.credential_id, purpose)]
-            entry.value = value
-            entry.changed_at = at
-            before = award.status
-            award.status = after
-            award.status_changed_at = at
-            award.status_reason = reason
+    list_ids = sorted({e.list_id for e in entries.values()})
+    lists = {
+        row.id: row
+        for row in session.scalars(
+            select(StatusList)
+            .where(StatusList.id.in_(list_ids))
+            .order_by(StatusList.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    for award, after, purpose, value in plan:
+        entry = entries[(award.credential_id, purpose)]
+        entry.value = value
+        entry.changed_at = at
+        before = award.status
+        award.status = after
+        award.status_changed_at = at
+        award.status_reason = reason
+        audit.record(
+            session,
+            at=at,
+            actor=actor,
+            action=f"award.{action}",
+            target_type="award",
+            target_id=award.id,
+            detail={
+                "reason": reason,
+                "before": before,
+                "status": after,
+                "statusList": status_list_url(rt.settings.base_url, entry.list_id),
+                "statusListIndex": entry.index,
+            },
+        )
+    session.flush()
+    for row in lists.values():
+        row.version += 1
+        _store_signed(rt, session, row)
+    return _with_offers(session, awards, changes)
+
+
+def _with_offers(
+    session: Session, awards: Sequence[Award], changes: list[StatusChange]
+) -> list[StatusChange]:
+    """Attach the re-issue offers now open for each change's MMS awards."""
+    mms_of = {a.id: a.award_type == "MMS" for a in awards}
+    wanted = {
+        c.award_id: set(c.stacked_in) | ({c.award_id} if mms_of[c.award_id] else set())
+        for c in changes
+    }
+    every = set().union(*wanted.values()) if wanted else set()
+    if not every:
+        return changes
+    offers = {o.award_id: o for o in reissue_offers(session, every)}
+    return [
+        dataclasses.replace(
+            c, reissue=tuple(offers[m] for m in sorted(wanted[c.award_id]) if m in offers)
+        )
+        for c in changes
+    ]
+
+
+def _issuer_row(session: Session, slug: str | None) -> Issuer:
+    query = select(Issuer).where(Issuer.slug == slug if slug else Issuer.is_default.is_(True))
+    row = session.scalars(query.order_by(Issuer.id).limit(1)).first()
+    if row is None:
+        raise NotFoundError(f"no issuer {slug!r}" if slug else "no default issuer")
+    return row
+
+
+def set_suspension_enabled(rt: Runtime, slug: str | None, enabled: bool, *, actor: str) -> bool:
+    """Switch an issuer's ``suspension`` status entries on or off (``None``: default issuer).
+
+    Applies only to credentials signed from now on: issued credentials keep the status entries
+    they were signed with (one without a ``suspension`` entry can only be revoked; one with it
+    can still be suspended after the switch is turned off). Idempotent: a switch already in
+    that position is not audited again; a change is audited as ``issuer.suspension``. Returns
+    the new value. Raises ``NOT_FOUND``.
+    """
+    with rt.transaction() as session:
+        row = _issuer_row(session, slug)
+        if row.suspension_enabled != enabled:
             audit.record(
                 session,
-                at=at,
+                at=rt.now(),
                 actor=actor,
-                action=f"award.{action}",
-                target_type="award",
-                target_id=award.id,
-                detail={
-                    "reason": reason,
-                    "before": before,
-                    "status": after,
-                    "statusList": status_list_url(rt.settings.base_url, entry.list_id),
-                    "statusListIndex": entry.index,
-                },
+                action="issuer.suspension",
+                target_type="issuer",
+                target_id=row.slug,
+                detail={"before": row.suspension_enabled, "suspensionEnabled": enabled},
             )
-        session.flush()
-        for row in lists.values():
-            row.version += 1
-            _store_signed(rt, session, row)
-        return changes
+            row.suspension_enabled = enabled
+        return row.suspension_enabled
+
+
+def suspension_switches(rt: Runtime) -> dict[str, bool]:
+    """Each issuer's suspension switch, by slug."""
+    with rt.reading() as session:
+        return {
+            slug: bool(enabled)
+            for slug, enabled in session.execute(select(Issuer.slug, Issuer.suspension_enabled))
+        }
 
 
 def install_status_lists(rt: Runtime) -> Runtime:

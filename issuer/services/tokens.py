@@ -1,8 +1,10 @@
-"""API bearer tokens with scopes ``admin``, ``issue`` and ``read``, stored hashed.
+"""API bearer tokens with scopes ``admin``, ``issue``, ``read`` and ``metrics``, stored hashed.
 
 A token is ``sijil_`` + 43 URL-safe characters (256 bits from :mod:`secrets`); the database keeps
 only its SHA-256 (a fast hash is right for a high-entropy secret: nothing to brute-force) and an
 8-character prefix so an admin can tell tokens apart. ``admin`` implies every scope.
+``metrics`` only lets a Prometheus scraper read ``/metrics``: ``read`` would also open every
+learner's awards to it.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ __all__ = [
     "verify_token",
 ]
 
-Scope = Literal["admin", "issue", "read"]
-SCOPES: tuple[Scope, ...] = ("admin", "issue", "read")
+Scope = Literal["admin", "issue", "read", "metrics"]
+SCOPES: tuple[Scope, ...] = ("admin", "issue", "read", "metrics")
 TOKEN_PREFIX = "sijil_"  # noqa: S105 (a public prefix, not a secret)
 
 

@@ -2,7 +2,8 @@
 
 Catalogue writes are idempotent upserts by code (``PUT``): the same body twice changes nothing.
 Issuers are created with ``POST /issuers`` (a fresh signing key is generated and stored
-encrypted) and changed with ``PATCH``; ``POST /issuers/<slug>/keys/rotate`` adds a new key and
+encrypted) and changed with ``PATCH`` (``suspensionEnabled`` switches the ``suspension`` status
+entry of credentials signed from then on); ``POST /issuers/<slug>/keys/rotate`` adds a new key and
 keeps the old one published. Nothing is deleted: awards refer to these records for years.
 Every write is audited by the core service with the token as actor.
 """
@@ -35,6 +36,7 @@ from issuer.services.catalogue import (
     upsert_programme,
 )
 from issuer.services.issuers import (
+    IssuerView,
     create_issuer,
     get_issuer,
     issuer_spec_from_json,
@@ -42,7 +44,8 @@ from issuer.services.issuers import (
     rotate_key,
     update_issuer,
 )
-from issuer.services.tokens import create_token, list_tokens, revoke_token
+from issuer.services.status import set_suspension_enabled, suspension_switches
+from issuer.services.tokens import SCOPES, create_token, list_tokens, revoke_token
 from issuer.web.endpoint import actor, body, endpoint, query, runtime
 
 __all__ = ["admin"]
@@ -87,6 +90,7 @@ ISSUER_SCHEMA: Final[dict[str, Any]] = {
         "isDefault": {"type": "boolean"},
         "verificationMethod": {"type": "string"},
         "verificationMethods": {"type": "array", "items": {"type": "string"}},
+        "suspensionEnabled": {"type": "boolean"},
     },
 }
 ISSUER_CREATE: Final[dict[str, Any]] = {
@@ -115,6 +119,10 @@ ISSUER_PATCH: Final[dict[str, Any]] = {
         "email": {"type": "string", "minLength": 3, "maxLength": 300},
         "image": {"type": "string", "maxLength": 1000},
         "cryptosuite": _SUITE,
+        "suspensionEnabled": {
+            "type": "boolean",
+            "description": "give credentials signed from now on a suspension status entry",
+        },
     },
 }
 ROTATE: Final[dict[str, Any]] = {
@@ -200,7 +208,7 @@ TOKEN_CREATE: Final[dict[str, Any]] = {
             "type": "array",
             "minItems": 1,
             "uniqueItems": True,
-            "items": {"enum": ["admin", "issue", "read"]},
+            "items": {"enum": list(SCOPES)},
         },
         "label": {"type": "string", "maxLength": 200},
     },
@@ -213,6 +221,11 @@ def _obj(description: str, schema: dict[str, Any] | None = None) -> tuple[str, d
 
 def _items(description: str, item: dict[str, Any] | None = None) -> tuple[str, dict[str, Any], str]:
     return (description, {"type": "array", "items": item or {"type": "object"}}, _JSON)
+
+
+def _issuer_json(view: IssuerView, switches: dict[str, bool]) -> dict[str, Any]:
+    """The issuer's JSON form with its suspension switch."""
+    return {**view.to_dict(), "suspensionEnabled": switches.get(view.slug, True)}
 
 
 def _with_path_key(data: dict[str, Any], key: str, value: str) -> dict[str, Any]:
@@ -236,7 +249,8 @@ def _with_path_key(data: dict[str, Any], key: str, value: str) -> dict[str, Any]
 )
 def issuers_list() -> ResponseReturnValue:
     """Every issuer, default first."""
-    return jsonify([v.to_dict() for v in list_issuers(runtime())])
+    switches = suspension_switches(runtime())
+    return jsonify([_issuer_json(v, switches) for v in list_issuers(runtime())])
 
 
 @admin.post("/issuers")
@@ -266,31 +280,39 @@ def issuers_create() -> ResponseReturnValue:
 )
 def issuers_get(slug: str) -> ResponseReturnValue:
     """One issuer by slug."""
-    return jsonify(get_issuer(runtime(), slug).to_dict())
+    return jsonify(_issuer_json(get_issuer(runtime(), slug), suspension_switches(runtime())))
 
 
 @admin.patch("/issuers/<slug>")
 @endpoint(
-    "Change an issuer's profile or signing suite",
+    "Change an issuer's profile, signing suite or suspension switch",
     scope="admin",
     tags=("admin",),
     body=ISSUER_PATCH,
     responses={200: _obj("The issuer", ISSUER_SCHEMA)},
 )
 def issuers_update(slug: str) -> ResponseReturnValue:
-    """Only the given members change; the suite applies to new credentials."""
-    data = body()
-    view = update_issuer(
-        runtime(),
-        slug,
-        actor=actor(),
-        name=data.get("name"),
-        url=data.get("url"),
-        email=data.get("email"),
-        image=data.get("image"),
-        cryptosuite=data.get("cryptosuite"),
-    )
-    return jsonify(view.to_dict())
+    """Only the given members change; the suite and the suspension switch apply to new
+    credentials (issued ones keep the status entries they were signed with)."""
+    data = dict(body())
+    switch = data.pop("suspensionEnabled", None)
+    rt = runtime()
+    if data:
+        view = update_issuer(
+            rt,
+            slug,
+            actor=actor(),
+            name=data.get("name"),
+            url=data.get("url"),
+            email=data.get("email"),
+            image=data.get("image"),
+            cryptosuite=data.get("cryptosuite"),
+        )
+    else:
+        view = get_issuer(rt, slug)
+    if switch is not None:
+        set_suspension_enabled(rt, view.slug, bool(switch), actor=actor())
+    return jsonify(_issuer_json(view, suspension_switches(rt)))
 
 
 @admin.post("/issuers/<slug>/keys/rotate")

@@ -14,11 +14,15 @@ from issuer.web.admin import admin
 from issuer.web.endpoint import RUNTIME_EXTENSION
 from issuer.web.issuing import issuing
 from issuer.web.learner import learner
+from issuer.web.metrics import init_metrics
 from issuer.web.problems import register_error_handlers
 from issuer.web.public import public
+from issuer.web.ratelimit import issuer_rate_limits
 from issuer.web.reading import reading
 from issuer.web.security import apply_security_headers
 from issuer.web.status import status
+from verifier.web.logs import init_request_ids
+from verifier.web.ratelimit import install_rate_limits
 
 __all__ = ["MAX_REQUEST_BYTES", "create_app"]
 
@@ -56,8 +60,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.extensions[RUNTIME_EXTENSION] = runtime
     for blueprint in (public, reading, issuing, admin, status, learner):
         app.register_blueprint(blueprint)
+    init_metrics(app)
+    init_request_ids(app)
     register_error_handlers(app)
     app.after_request(apply_security_headers)
+    install_rate_limits(app, issuer_rate_limits(runtime.settings))
     if runtime.settings.dev_defaults:
         log.warning(
             "issuer API using development defaults for %s", ", ".join(runtime.settings.dev_defaults)

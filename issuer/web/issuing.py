@@ -10,23 +10,38 @@ sign a caller-supplied credential: ``{"credential": {...}, "options": {"cryptosu
 first (:mod:`issuer.vcdm`, 400 ``MALFORMED_VALUE_ERROR`` with a pointer). Issuer policy: a
 credential without ``issuer`` gets the signing issuer's DID; one naming another issuer is
 refused (400 ``ISSUER_MISMATCH``); the signing service self-verifies before answering.
+
+Learners who received new awards from ``/progress`` or ``/progress/import`` are mailed their claim
+link once the awards committed (one mail per learner; ``SIJIL_NOTIFY_LEARNERS=0`` turns it off;
+a mail failure is logged and audited, never an error of the request: see
+:mod:`issuer.delivery.notify`).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from issuer.delivery.mail import Mailer, mailer_from_env
+from issuer.delivery.notify import (
+    audit_mark,
+    learners_awarded,
+    learners_awarded_since,
+    notify_learners,
+)
 from issuer.domain.progress import event_from_json
 from issuer.services.csvimport import import_progress
 from issuer.services.issuance import sign_credential
 from issuer.services.progress import record_progress
 from issuer.vcdm import validate_credential
 from issuer.web.endpoint import actor, body, endpoint, runtime
+from issuer.web.learner import LEARNER_EXTENSION, LearnerConfig
 from issuer.web.reading import AWARD_SCHEMA
 from issuer.web.requestbody import UnsupportedMediaTypeError
 
@@ -143,6 +158,22 @@ _ISSUE_RESPONSE: Final[dict[int, tuple[str, dict[str, Any] | None, str]]] = {
 }
 
 
+def _mailer() -> Mailer:
+    """The learner pages' configured mailer, else one from ``SIJIL_SMTP_*`` (may raise
+    ``MAIL_NOT_CONFIGURED``, which :func:`notify_learners` records instead of failing)."""
+    config = current_app.extensions.get(LEARNER_EXTENSION)
+    if isinstance(config, LearnerConfig):
+        return config.mailer
+    return mailer_from_env(runtime().settings, os.environ)
+
+
+def _notify(learners: Iterable[str]) -> None:
+    """Mail ``learners`` their claim link (the awards are committed by now), when enabled."""
+    rt = runtime()
+    if rt.settings.notify_learners:
+        notify_learners(rt, learners, mailer=_mailer, actor=actor())
+
+
 @issuing.post("/progress")
 @endpoint(
     "Record progress events and issue what became due",
@@ -164,6 +195,7 @@ def progress() -> ResponseReturnValue:
     else:
         events = [event_from_json(data)]
     outcome = record_progress(runtime(), events, actor=actor())
+    _notify(learners_awarded(outcome.issued))
     return jsonify(outcome.to_dict())
 
 
@@ -198,10 +230,16 @@ def _csv_upload() -> bytes:
 def progress_import() -> ResponseReturnValue:
     """Hand the upload to the core import (which reads a file) via a private temporary file."""
     data = _csv_upload()
-    with tempfile.TemporaryDirectory(prefix="sijil-import-") as folder:
-        path = Path(folder) / "progress.csv"
-        path.write_bytes(data)
-        summary = import_progress(runtime(), path, actor=actor())
+    mark = audit_mark(runtime())
+    try:
+        with tempfile.TemporaryDirectory(prefix="sijil-import-") as folder:
+            path = Path(folder) / "progress.csv"
+            path.write_bytes(data)
+            summary = import_progress(runtime(), path, actor=actor())
+    finally:
+        # Chunks commit one by one: learners of the chunks that committed are mailed even if a
+        # later chunk failed.
+        _notify(learners_awarded_since(runtime(), mark, actor=actor()))
     return jsonify(summary.to_dict())
 
 

@@ -1,21 +1,32 @@
-"""Security headers on every issuer response.
+"""Security headers on every issuer response (the rules of :mod:`verifier.web.security`).
 
-The API answers JSON and loads nothing from anywhere, so the Content Security Policy is as strict
-as it gets: ``default-src 'self'``, no scripts from elsewhere, no framing (``frame-ancestors
-'none'``). ``nosniff`` stops a browser from reading a stored credential as HTML. Authenticated
-answers and problem documents are ``Cache-Control: no-store``; public documents (credentials,
-DID documents, contexts) set their own cache policy in the view.
+The API answers JSON and the learner pages load only their own stylesheet, so the Content
+Security Policy is as strict as it gets: ``default-src 'self'``, no scripts at all, no framing
+(``frame-ancestors 'none'``). ``nosniff`` stops a browser from reading a stored credential as
+HTML. Authenticated answers and problem documents are ``Cache-Control: no-store``; public
+documents (credentials, DID documents, contexts) set their own cache policy in the view.
+
+``Strict-Transport-Security`` is sent over HTTPS and whenever ``SIJIL_BASE_URL`` is ``https://``
+(every production issuer: TLS may end at a proxy the app does not trust for
+``X-Forwarded-Proto``).
 """
 
 from __future__ import annotations
 
-from flask import Response
+from typing import cast
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "apply_security_headers"]
+from flask import current_app
+
+from issuer.services.runtime import Runtime
+from issuer.web.endpoint import RUNTIME_EXTENSION
+from verifier.web.security import HSTS, security_headers
+
+__all__ = ["CONTENT_SECURITY_POLICY", "HSTS", "SECURITY_HEADERS", "apply_security_headers"]
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
+        "script-src 'none'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
@@ -33,10 +44,10 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
-def apply_security_headers(response: Response) -> Response:
-    """Add :data:`SECURITY_HEADERS` (a view's own value wins) and a default cache policy."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "no-store"
-    return response
+def _public_url_is_https() -> bool:
+    runtime = cast(Runtime | None, current_app.extensions.get(RUNTIME_EXTENSION))
+    return runtime is not None and runtime.settings.base_url.startswith("https://")
+
+
+#: The issuer's hook: :data:`SECURITY_HEADERS`, HSTS over HTTPS, ``no-store`` by default.
+apply_security_headers = security_headers(SECURITY_HEADERS, is_https=_public_url_is_https)

@@ -1,10 +1,17 @@
-"""Status list routes: the public signed lists, and revoke / suspend / unsuspend (scope ``admin``).
+"""Status list routes: the public signed lists, revoke / suspend / unsuspend and re-issue
+(scope ``admin``).
 
 ``GET /status/<id>`` serves the stored signed ``BitstringStatusListCredential`` bytes verbatim
 (public, no token: verifiers fetch it without saying which credential they check), with a
 strong ``ETag`` (SHA-256 of the bytes), ``Cache-Control: public, max-age=60`` and ``304`` on a
 matching ``If-None-Match``. The admin operations call :func:`issuer.services.status.change_status`
-(all-or-none, audited, lists re-signed before commit).
+(all-or-none, audited, lists re-signed before commit); each change lists the MMS awards that
+embed the award (``stackedIn``) and those now offered for re-issue (``reissue``).
+
+``POST /awards/<id>/reissue`` (:func:`issuer.services.reissue.reissue`) answers 201 with the
+new award, or 200 with the existing replacement when the award was already re-issued; it
+honours ``Idempotency-Key``. ``GET /awards/reissue-candidates`` lists the MMS awards the issuer
+offers to re-issue.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any, Final, TypeVar
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from issuer.services.reissue import reissue, reissue_candidates
 from issuer.services.status import ACTIONS, CACHE_MAX_AGE, Action, change_status, published_list
 from issuer.web.endpoint import actor, body, endpoint, runtime
 
@@ -43,6 +51,39 @@ _BATCH_BODY: Final[dict[str, Any]] = {
         "reason": _REASON,
     },
 }
+_OFFER: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["award", "href", "method", "revokedComponents", "replacements"],
+    "properties": {
+        "award": {"type": "string"},
+        "learner": {"type": "string"},
+        "achievement": {"type": "string"},
+        "href": {"type": "string"},
+        "method": {"const": "POST"},
+        "revokedComponents": {"type": "array", "items": {"type": "string"}},
+        "replacements": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_OFFERS: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {"items": {"type": "array", "items": _OFFER}},
+}
+_REISSUED: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["id", "credentialId", "awardType", "status", "replaces", "created", "offers"],
+    "properties": {
+        "id": {"type": "string"},
+        "credentialId": {"type": "string"},
+        "awardType": {"enum": ["COC", "COA", "MMS"]},
+        "status": {"type": "string"},
+        "replaces": {"type": "string"},
+        "created": {"type": "boolean"},
+        "superseded": {"type": "boolean"},
+        "offers": {"type": "array", "items": _OFFER},
+    },
+}
+_PROBLEM: Final = "application/problem+json"
 _CHANGE: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["id", "credentialId", "action", "before", "status", "changed"],
@@ -54,6 +95,7 @@ _CHANGE: Final[dict[str, Any]] = {
         "status": {"type": "string"},
         "changed": {"type": "boolean"},
         "stackedIn": {"type": "array", "items": {"type": "string"}},
+        "reissue": {"type": "array", "items": _OFFER},
     },
 }
 _CHANGES: Final[dict[str, Any]] = {
@@ -137,3 +179,39 @@ def batch() -> ResponseReturnValue:
     data = body()
     action: Action = data["action"]
     return _change([str(a) for a in data["awards"]], action, str(data["reason"]))
+
+
+@status.post("/awards/<award_id>/reissue")
+@endpoint(
+    "Re-issue an award: replace a revoked one, or supersede an MMS embedding a revoked COA",
+    scope="admin",
+    tags=("status",),
+    body=_REASON_BODY,
+    idempotent=True,
+    responses={
+        201: ("The new award", _REISSUED, "application/json"),
+        200: ("The award was re-issued before: its replacement", _REISSUED, "application/json"),
+        409: (
+            "NOT_ELIGIBLE, REPLACEMENT_MISSING or REISSUE_NOT_ALLOWED",
+            None,
+            _PROBLEM,
+        ),
+    },
+)
+def reissue_award(award_id: str) -> ResponseReturnValue:
+    """A revoked COC/COA/MMS is replaced when its rules are met again; an active MMS is
+    superseded (revoked, ``superseded by <new id>``) by one stacking the current COAs."""
+    outcome = reissue(runtime(), award_id, reason=str(body()["reason"]), actor=actor())
+    return jsonify(outcome.to_dict()), 201 if outcome.created else 200
+
+
+@status.get("/awards/reissue-candidates")
+@endpoint(
+    "MMS awards the issuer offers to re-issue (a revoked COA now has an active replacement)",
+    scope="admin",
+    tags=("status",),
+    responses={200: ("The offers, oldest MMS first", _OFFERS, "application/json")},
+)
+def reissue_candidates_list() -> ResponseReturnValue:
+    """Each offer names the MMS, its revoked components, their replacements and where to POST."""
+    return jsonify(items=[o.to_dict() for o in reissue_candidates(runtime())])

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -33,6 +33,7 @@ from contexts.errors import MalformedValueError, ParsingError
 from verifier.models import is_presentation
 
 from .jsonbody import RequestTooLargeError, check_json_depth, parse_json_bytes
+from .metrics import count_verification
 from .problems import UnsupportedMediaTypeError, problem_body, problem_response
 from .services import services
 
@@ -79,6 +80,10 @@ def read_json_object() -> dict[str, Any]:
     return body
 
 
+_EARLIEST_AT = datetime(2, 1, 1, tzinfo=UTC)
+_LATEST_AT = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def parse_options(body: Mapping[str, Any]) -> dict[str, Any]:
     """Validate VC-API ``options``: ``challenge``/``domain`` strings, ``at`` a date-time.
 
@@ -114,6 +119,18 @@ def parse_options(body: Mapping[str, Any]) -> dict[str, Any]:
         if moment.tzinfo is None:
             raise MalformedValueError(
                 "options.at needs a time zone (e.g. Z)", pointer="/options/at"
+            )
+        try:
+            # 0001-01-01T00:00+01:00 is a valid ISO 8601 string but has no UTC moment.
+            moment = moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise MalformedValueError(
+                "options.at is outside the representable range", pointer="/options/at"
+            ) from exc
+        if not _EARLIEST_AT <= moment <= _LATEST_AT:
+            # The checks add clock skew and cache lifetimes to it; keep that representable.
+            raise MalformedValueError(
+                "options.at must lie between the years 0002 and 9998", pointer="/options/at"
             )
         out["at"] = moment
     return out
@@ -151,6 +168,7 @@ def _limit_credentials(credentials: Any, presentation: Any) -> None:
 
 def report_response(report: Mapping[str, Any]) -> Response:
     """200 with the report when verified; else 422 problem details carrying the report."""
+    count_verification(report, channel="api")
     if report.get("verified") is True:
         return jsonify(dict(report))
     errors = report.get("errors") or []

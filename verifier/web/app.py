@@ -1,8 +1,10 @@
 """The verifier's Flask app factory and a small server entry point.
 
 ``create_app(settings)`` wires the JSON API (:mod:`.api`), the human page (:mod:`.pages`),
-problem-details error handling (:mod:`.problems`) and security headers (:mod:`.security`).
-Production runs it under a WSGI server (``gunicorn 'verifier.web:create_app()'``);
+problem-details error handling (:mod:`.problems`), security headers (:mod:`.security`),
+Prometheus metrics at ``GET /metrics`` (:mod:`.metrics`) and request ids (:mod:`.logs`).
+Production runs it under gunicorn (``gunicorn -c deploy/gunicorn/verifier.py
+verifier.web.wsgi:app``, see docs/DEPLOYMENT.md);
 ``sijil-verify serve`` calls :func:`serve`.
 
 Request caps (arguments of :func:`create_app`): API bodies and pasted form text up to
@@ -22,8 +24,11 @@ from verifier.settings import VerifierSettings
 
 from .api import api, load_openapi
 from .jsonbody import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
+from .logs import init_request_ids
+from .metrics import init_metrics
 from .pages import pages
 from .problems import register_error_handlers
+from .ratelimit import install_rate_limits, verifier_rate_limits
 from .security import apply_security_headers
 from .services import VerifierServices
 
@@ -62,8 +67,11 @@ def create_app(
     app.extensions["sijil_openapi"] = load_openapi()
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    init_metrics(app, service="verifier")
+    init_request_ids(app)
     register_error_handlers(app)
     app.after_request(apply_security_headers)
+    install_rate_limits(app, verifier_rate_limits(services.settings))
     return app
 
 

@@ -30,6 +30,7 @@ from verifier.inputs import is_compact_jws
 
 from .jsonbody import RequestTooLargeError, parse_json_bytes
 from .links import unpack_credential
+from .metrics import count_verification
 from .services import services
 from .verdicts import result_view
 
@@ -50,6 +51,7 @@ def _upload_cap() -> int:
 
 
 def _render_report(report: Mapping[str, Any]) -> str:
+    count_verification(report, channel="page")
     return render_template("result.html", view=result_view(report), report=report)
 
 
