@@ -10,6 +10,9 @@ database of its own:
   ``pg_ctl`` on a free port, listening only on a unix socket in the temp folder, stopped and
   deleted at the end.
 
+``throwaway_cluster()`` (a context manager yielding the admin URL) is that cluster on its own,
+for the benchmarks in ``bench/``.
+
 When no server can be had the tests are skipped with the reason, except under ``CI=true``, where
 that is a failure (the CI gate installs PostgreSQL, so a skip there would hide a broken set-up).
 """
@@ -23,13 +26,20 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-__all__ = ["postgres_server", "reset_database"]
+__all__ = [
+    "PostgresUnavailableError",
+    "create_database",
+    "postgres_server",
+    "reset_database",
+    "throwaway_cluster",
+]
 
 
 def _unavailable(reason: str) -> None:
@@ -93,27 +103,29 @@ def _drop_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """SQLAlchemy URL (``postgresql+psycopg://``) of a database for this test worker."""
-    name = f"sijil_test_{_worker()}"
-    given = os.environ.get("SIJIL_TEST_POSTGRES_URL")
-    if given:
-        try:
-            url = _create_database(given, name)
-        except psycopg.Error as exc:
-            _unavailable(f"cannot use SIJIL_TEST_POSTGRES_URL: {exc}")
-        yield url
-        _drop_database(given, name)
-        return
+class PostgresUnavailableError(RuntimeError):
+    """No throwaway PostgreSQL cluster can be started here (the message says why)."""
+
+
+@contextmanager
+def throwaway_cluster(label: str = "main") -> Iterator[str]:
+    """Start a throwaway PostgreSQL cluster; yield its admin SQLAlchemy URL; stop and delete it.
+
+    ``initdb`` from ``/usr/lib/postgresql/*/bin`` (or ``PATH``) in a temp folder (name holds
+    ``label``), run as the ``postgres`` user when we are root, started by ``pg_ctl`` on a free
+    port, listening only on a unix socket in the temp folder, ``fsync=off``. Used by the
+    ``postgres_server`` fixture and by the benchmarks in ``bench/``. Raises
+    :class:`PostgresUnavailableError` when no cluster can be started.
+    """
     bin_dir = _bin_dir()
     if bin_dir is None:
-        _unavailable("initdb not found")
-        return
+        raise PostgresUnavailableError("initdb not found")
     as_root = os.geteuid() == 0
     if as_root and shutil.which("runuser") is None:
-        _unavailable("running as root without runuser to drop to the postgres user")
-    root = Path(tempfile.mkdtemp(prefix=f"sijil-pg-{_worker()}-"))
+        raise PostgresUnavailableError(
+            "running as root without runuser to drop to the postgres user"
+        )
+    root = Path(tempfile.mkdtemp(prefix=f"sijil-pg-{label}-"))
     data, sockets, log = root / "data", root / "sock", root / "server.log"
     sockets.mkdir()
     if as_root:
@@ -139,7 +151,7 @@ def postgres_server() -> Iterator[str]:
             as_root=as_root,
         )
         if init.returncode != 0:
-            _unavailable(f"initdb failed: {init.stderr.strip()[-500:]}")
+            raise PostgresUnavailableError(f"initdb failed: {init.stderr.strip()[-500:]}")
         options = f"-p {port} -k {sockets} -c listen_addresses='' -c fsync=off"
         start = _run_as_postgres(
             [
@@ -159,10 +171,9 @@ def postgres_server() -> Iterator[str]:
         )
         if start.returncode != 0:
             detail = log.read_text(errors="replace")[-500:] if log.exists() else start.stderr
-            _unavailable(f"pg_ctl start failed: {detail.strip()}")
+            raise PostgresUnavailableError(f"pg_ctl start failed: {detail.strip()}")
         started = True
-        admin = f"postgresql+psycopg://postgres@/postgres?host={sockets}&port={port}"
-        yield _create_database(admin, name)
+        yield f"postgresql+psycopg://postgres@/postgres?host={sockets}&port={port}"
     finally:
         if started:
             _run_as_postgres(
@@ -170,3 +181,30 @@ def postgres_server() -> Iterator[str]:
                 as_root=as_root,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """(Re)create database ``name`` on the server of ``admin_url``; return its URL."""
+    return _create_database(admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """SQLAlchemy URL (``postgresql+psycopg://``) of a database for this test worker."""
+    name = f"sijil_test_{_worker()}"
+    given = os.environ.get("SIJIL_TEST_POSTGRES_URL")
+    if given:
+        try:
+            url = _create_database(given, name)
+        except psycopg.Error as exc:
+            _unavailable(f"cannot use SIJIL_TEST_POSTGRES_URL: {exc}")
+        yield url
+        _drop_database(given, name)
+        return
+    with ExitStack() as stack:
+        try:
+            admin = stack.enter_context(throwaway_cluster(_worker()))
+        except PostgresUnavailableError as exc:
+            _unavailable(str(exc))
+            return
+        yield _create_database(admin, name)

@@ -120,6 +120,23 @@ def server_settings(*, default_port: int, default_timeout: int, preload: bool) -
     }
 
 
+def gunicorn_config(
+    *, proc_name: str, default_port: int, default_timeout: int, preload: bool
+) -> dict[str, Any]:
+    """Every module-level name a service's config file sets: settings, name and hooks."""
+    settings = server_settings(
+        default_port=default_port, default_timeout=default_timeout, preload=preload
+    )
+    if settings["control_socket"] is None:
+        del settings["control_socket"]
+    return {
+        **settings,
+        "proc_name": proc_name,
+        "on_starting": on_starting,
+        "child_exit": child_exit,
+    }
+
+
 def on_starting(server: Any) -> None:
     """Master start: empty the metrics folder (old files would add stale counts)."""
     from verifier.web.metrics import reset_multiprocess_dir

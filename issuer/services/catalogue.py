@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuer.db.models import (
@@ -285,6 +286,33 @@ def list_programmes(rt: Runtime) -> list[ProgrammeSpec]:
         ]
 
 
+def _insert_learner(session: Session, spec: LearnerSpec, *, rt: Runtime) -> tuple[Learner, bool]:
+    """Insert a new learner, or take the row a concurrent transaction inserted first.
+
+    Two imports (two workers, two instances) naming the same new learner both find no row, then
+    both insert; on PostgreSQL the second insert waits for the first transaction and then hits
+    ``uq_learners_external_id``. The insert runs in a savepoint so the loser re-reads the
+    winner's committed row instead of failing its whole chunk. Returns (row, created).
+    """
+    row = Learner(
+        external_id=spec.external_id,
+        email=spec.email,
+        name=spec.name,
+        did=spec.did,
+        salt=secrets.token_hex(16),
+        created_at=rt.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        winner = session.scalar(select(Learner).where(Learner.external_id == spec.external_id))
+        if winner is None:
+            raise
+        return winner, False
+    return row, True
+
+
 def upsert_learner_in(session: Session, spec: LearnerSpec, *, rt: Runtime, actor: str) -> Learner:
     """Upsert inside an open transaction (used by progress import). Salt is set once."""
     spec.validate()
@@ -293,8 +321,7 @@ def upsert_learner_in(session: Session, spec: LearnerSpec, *, rt: Runtime, actor
         return row
     created = row is None
     if row is None:
-        row = Learner(external_id=spec.external_id, salt=secrets.token_hex(16), created_at=rt.now())
-        session.add(row)
+        row, created = _insert_learner(session, spec, rt=rt)
     row.email, row.name, row.did = spec.email, spec.name, spec.did
     session.flush()
     audit.record(
