@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -27,11 +28,13 @@ from contexts.errors import MalformedValueError
 __all__ = [
     "VC1_CONTEXT",
     "VC2_CONTEXT",
+    "ValidityPeriod",
     "VcVersion",
     "is_url",
     "issuer_id",
     "parse_datetime",
     "validate_credential",
+    "validity_period",
 ]
 
 VC2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
@@ -206,12 +209,34 @@ def _check_validity(credential: Mapping[str, Any], version: VcVersion) -> None:
                     f"{legacy} is a VC 1.1 property; VC 2.0 uses validFrom/validUntil",
                     pointer=_ptr(legacy),
                 )
+    elif "issuanceDate" not in credential:
+        raise MalformedValueError(
+            "a VC 1.1 credential must have an issuanceDate", pointer="/issuanceDate"
+        )
+    period = validity_period(credential)
+    if period.start is not None and period.end is not None and period.start > period.end:
+        raise MalformedValueError(
+            f"{period.start_name} must not be later than {period.end_name}",
+            pointer=_ptr(period.end_name),
+        )
+
+
+@dataclass(frozen=True)
+class ValidityPeriod:
+    """When a credential is valid: ``validFrom``/``validUntil`` (2.0) or ``issuanceDate``/
+    ``expirationDate`` (1.1), each None when absent."""
+
+    start: datetime | None
+    end: datetime | None
+    start_name: str
+    end_name: str
+
+
+def validity_period(credential: Mapping[str, Any]) -> ValidityPeriod:
+    """The credential's validity period. Raises ``MALFORMED_VALUE_ERROR`` for a bad date."""
+    if _version(credential) == "2.0":
         start_name, end_name = "validFrom", "validUntil"
     else:
-        if "issuanceDate" not in credential:
-            raise MalformedValueError(
-                "a VC 1.1 credential must have an issuanceDate", pointer="/issuanceDate"
-            )
         start_name, end_name = "issuanceDate", "expirationDate"
     start = (
         parse_datetime(credential[start_name], _ptr(start_name))
@@ -219,10 +244,7 @@ def _check_validity(credential: Mapping[str, Any], version: VcVersion) -> None:
         else None
     )
     end = parse_datetime(credential[end_name], _ptr(end_name)) if end_name in credential else None
-    if start is not None and end is not None and start > end:
-        raise MalformedValueError(
-            f"{start_name} must not be later than {end_name}", pointer=_ptr(end_name)
-        )
+    return ValidityPeriod(start, end, start_name, end_name)
 
 
 def _check_typed_members(credential: Mapping[str, Any]) -> None:

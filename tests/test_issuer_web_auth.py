@@ -28,7 +28,7 @@ PUBLIC_ROUTES = {
     ("GET", "/.well-known/did.json"),
     ("GET", "/issuers/<slug>/did.json"),
     ("GET", "/contexts/sijil/v1"),
-    ("GET", "/status/<int:list_id>"),
+    ("GET", "/status/<int(max=2147483647):list_id>"),
     ("GET", "/claim/<token>"),
     ("GET", "/claim/<token>/credentials/<award_id>/<fmt>"),
     ("GET", "/claim/request"),

@@ -180,12 +180,12 @@ class StatusListClient:
                 status_list=url,
                 cause=exc.code,
             ) from None
-        if model.valid_from is not None and at + CLOCK_SKEW < model.valid_from:
+        if model.valid_from is not None and model.valid_from - at > CLOCK_SKEW:
             raise StatusVerificationError(
                 f"The status list {url} is not valid until {format_date(model.valid_from)}.",
                 status_list=url,
             )
-        if model.valid_until is not None and at - CLOCK_SKEW >= model.valid_until:
+        if model.valid_until is not None and at - model.valid_until >= CLOCK_SKEW:
             raise StatusVerificationError(
                 f"The status list {url} expired on {format_date(model.valid_until)}.",
                 status_list=url,

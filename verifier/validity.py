@@ -46,11 +46,12 @@ def check_validity(
             f"({format_date(start)}).",
             pointer="/validUntil",
         )
-    if start is not None and at + skew < start:
+    # Differences, not ``at ± skew``: a date near year 1 or 9999 must not overflow.
+    if start is not None and start - at > skew:
         raise CredentialNotYetValidError(
             f"The credential is not valid until {format_date(start)}.", pointer="/validFrom"
         )
-    if end is not None and at - skew >= end:
+    if end is not None and at - end >= skew:
         raise CredentialExpiredError(
             f"The credential expired on {format_date(end)}.", pointer="/validUntil"
         )

@@ -15,6 +15,7 @@ __all__ = [
     "IssuerMismatchError",
     "NotFoundError",
     "SelfVerificationError",
+    "SubmittedCredentialRejectedError",
     "UnknownReferenceError",
 ]
 
@@ -73,6 +74,16 @@ class SelfVerificationError(SijilError):
     code = "SELF_VERIFICATION_FAILED"
     title = "Issued credential failed self-verification"
     http_status = 500
+
+
+class SubmittedCredentialRejectedError(SijilError):
+    """A caller-written credential (VC-API issue) that the verifier rejects once signed, e.g. an
+    Open Badge missing a member its schema requires: the caller's content is at fault, so 422,
+    with the verifier's ``errors``; nothing was stored or returned."""
+
+    code = "CREDENTIAL_REJECTED"
+    title = "The submitted credential would not verify"
+    http_status = 422
 
 
 class IdempotencyKeyReusedError(SijilError):

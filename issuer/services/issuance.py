@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contexts.errors import MalformedValueError
 from issuer.credentials.builders import LearnerIdentity, build_coa, build_coc, build_mms
 from issuer.db.models import (
     Assessment,
@@ -59,10 +60,16 @@ from issuer.domain.catalogue import MicroCredentialSpec, ProgrammeSpec
 from issuer.services import audit
 from issuer.services.awards import AwardView, award_view
 from issuer.services.catalogue import micro_credential_spec, programme_spec
-from issuer.services.errors import IssuerMismatchError, NotFoundError, SelfVerificationError
+from issuer.services.errors import (
+    IssuerMismatchError,
+    NotFoundError,
+    SelfVerificationError,
+    SubmittedCredentialRejectedError,
+)
 from issuer.services.issuers import IssuerView, did_document, get_issuer, list_issuers, signing_key
 from issuer.services.runtime import Runtime
 from issuer.services.status import OwnStatusListFetcher
+from issuer.vcdm import validity_period
 from keys.dataintegrity import add_proof
 from verifier.report import verify_credential
 
@@ -193,9 +200,10 @@ def secure_credential(
     at: datetime,
     cryptosuite: str | None = None,
     session: Session | None = None,
+    verify_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Sign ``unsigned`` with the issuer's current key, then self-verify (status lists read
-    through ``session`` when given). Stores nothing."""
+    through ``session`` when given) at ``verify_at`` (default ``at``). Stores nothing."""
     key = signing_key(rt, issuer)
     verification_method = key.id or issuer.verification_method
     signed = add_proof(
@@ -206,7 +214,7 @@ def secure_credential(
         created=at,
     )
     _ensure_pinned(rt, issuer, verification_method)
-    verify_own(rt, signed, at=at, session=session)
+    verify_own(rt, signed, at=verify_at or at, session=session)
     return signed
 
 
@@ -224,7 +232,10 @@ def sign_credential(
     issuer is filled in. A credential without ``credentialStatus`` gets the issuer's status
     entries (allocated in the same transaction as the audit record). The result is
     self-verified and audited (not stored as an award).
-    Raises ``ISSUER_MISMATCH``, ``NOT_FOUND`` and the signing / verification errors.
+    A credential whose ``validUntil`` has passed is refused (``MALFORMED_VALUE_ERROR``); one valid
+    only from a later ``validFrom`` is self-verified as of that time.
+    Raises ``ISSUER_MISMATCH``, ``NOT_FOUND``, ``CREDENTIAL_REJECTED`` (422: the verifier
+    rejects the signed result, e.g. a schema the content does not follow) and the signing errors.
     """
     view = get_issuer(rt, issuer)
     doc = dict(credential)
@@ -237,12 +248,29 @@ def sign_credential(
             f"credential issuer {named_id!r} is not {view.did}", pointer="/issuer"
         )
     at = rt.now()
+    period = validity_period(doc)
+    if period.end is not None and period.end < at:
+        raise MalformedValueError(
+            f"{period.end_name} is in the past: the credential would be expired when issued",
+            pointer=f"/{period.end_name}",
+        )
+    # A credential may be issued before it becomes valid (validFrom tomorrow): self-verify it as
+    # of the moment it does, so "not yet valid" is not taken for a signing failure.
+    verify_at = max(at, period.start) if period.start is not None else at
     with rt.transaction() as session:
         if "credentialStatus" not in doc:
             status = _status(rt, session, view.id, str(doc.get("id") or ""))
             if status:
                 doc["credentialStatus"] = [dict(entry) for entry in status]
-        signed = secure_credential(rt, view, doc, at=at, cryptosuite=cryptosuite, session=session)
+        try:
+            signed = secure_credential(
+                rt, view, doc, at=at, cryptosuite=cryptosuite, session=session, verify_at=verify_at
+            )
+        except SelfVerificationError as exc:
+            raise SubmittedCredentialRejectedError(
+                exc.detail.replace("the credential just signed", "the submitted credential"),
+                **exc.extra,
+            ) from exc
         audit.record(
             session,
             at=at,

@@ -32,6 +32,11 @@ _CONVERTER_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
     "uuid": {"type": "string", "format": "uuid"},
 }
 
+#: A declared media type that says only "some bytes" (a download in one of several formats).
+_UNSPECIFIC_MEDIA: Final = frozenset({"application/octet-stream"})
+#: Statuses that never carry a body.
+_BODYLESS: Final = frozenset({204, 304})
+
 PROBLEM_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "description": "RFC 9457 problem details with a stable machine-readable code.",
@@ -132,6 +137,11 @@ def _operation(
         entry: dict[str, Any] = {"description": description}
         if schema is not None:
             entry["content"] = {media: {"schema": dict(schema)}}
+        elif media == PROBLEM_JSON:
+            entry["content"] = {media: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        elif media and media not in _UNSPECIFIC_MEDIA and status not in _BODYLESS:
+            # A page or stylesheet: the media type is the contract, there is no JSON schema.
+            entry["content"] = {media: {}}
         responses[str(status)] = entry
     if spec.scope is not None:
         op["security"] = [{"bearerAuth": [spec.scope]}]

@@ -105,7 +105,7 @@ _CHANGES: Final[dict[str, Any]] = {
 }
 
 
-@status.get("/status/<int:list_id>")
+@status.get("/status/<int(max=2147483647):list_id>")
 @endpoint(
     "A signed Bitstring Status List credential",
     scope=None,
