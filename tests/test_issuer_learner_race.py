@@ -34,9 +34,11 @@ def _wait_until_blocked(rt: Runtime, deadline: float) -> None:
     raise AssertionError("the second transaction never waited on the first")
 
 
+# PostgreSQL only: SQLite serializes writers before the read (BEGIN IMMEDIATE), no race to lose.
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_concurrent_creation_of_one_learner_takes_the_winners_row(rt: Runtime) -> None:
-    if rt.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serializes writers before the read: no race to lose")
+    assert rt.engine.dialect.name == "postgresql"
     other = open_runtime(rt.settings)
     loser: dict[str, object] = {}
 
