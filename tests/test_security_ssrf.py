@@ -195,6 +195,7 @@ def test_status_list_behind_a_forbidden_address_is_not_fetched(address: str) -> 
     assert report["checks"]["status"]["codes"] == ["STATUS_RETRIEVAL_ERROR"]
     assert report["verdict"] != "valid"
     assert "forbidden address" in _error(report, "status")["detail"]
+    assert _error(report, "status")["cause"] == "FETCH_FORBIDDEN_ADDRESS"
 
 
 def test_status_list_on_a_live_loopback_server_is_never_contacted(
@@ -208,6 +209,7 @@ def test_status_list_on_a_live_loopback_server_is_never_contacted(
 
     refused = _verify(SafeFetcher(cafile=tls.cafile, resolve=resolve), credential)
     assert refused["checks"]["status"]["codes"] == ["STATUS_RETRIEVAL_ERROR"]
+    assert _error(refused, "status")["cause"] == "FETCH_FORBIDDEN_ADDRESS"
     assert server.requests == []
 
     allowed = _verify(SafeFetcher(allow_local=True, cafile=tls.cafile, resolve=resolve), credential)

@@ -153,7 +153,9 @@ class StatusListClient:
             document = self._fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
         except FetchError as exc:
             raise StatusRetrievalError(
-                f"Could not fetch the status list {url}: {exc.detail}", status_list=url
+                f"Could not fetch the status list {url}: {exc.detail}",
+                status_list=url,
+                cause=exc.code,
             ) from None
         status_list = self._verify_list(url, document, at=at, issuer_binding=issuer_binding)
         self._store(key, status_list)
