@@ -22,8 +22,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
-import ipaddress
 import logging
 import os
 import signal
@@ -31,20 +29,16 @@ import ssl
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from issuer.delivery.mail import OutboxMailer
 from issuer.delivery.notify import learners_awarded, notify_learners
 from issuer.delivery.service import claim_link
+from issuer.devtls import DevTLS, ensure_dev_tls
 from issuer.services.awards import AwardView
 from issuer.services.demo import DemoSummary, seed_demo
 from issuer.services.runtime import Runtime, open_runtime
@@ -54,11 +48,9 @@ from issuer.web import create_app
 
 __all__ = [
     "DEMO_LEARNER",
-    "DevTLS",
     "ServerThread",
     "credential_urls",
     "dev_environment",
-    "ensure_dev_tls",
     "main",
 ]
 
@@ -67,109 +59,6 @@ log = logging.getLogger("issuer.devserver")
 #: The demo learner whose COC, COA and MMS the printed links point at.
 DEMO_LEARNER: Final = "S1001"
 _ACTOR: Final = "devserver"
-
-
-@dataclass(frozen=True)
-class DevTLS:
-    """Development TLS files: the CA to trust, the server's certificate and key, a trust bundle
-    (this CA plus the system roots) for ``SSL_CERT_FILE``."""
-
-    cafile: Path
-    certfile: Path
-    keyfile: Path
-    bundle: Path
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600)
-
-
-def ensure_dev_tls(directory: Path, *, hosts: Sequence[str] = ("localhost",)) -> DevTLS:
-    """Create (once; reused while valid for 30+ days) a dev CA and a ``localhost`` certificate.
-
-    The certificate also covers 127.0.0.1 and ::1. Its private keys stay in ``directory`` with
-    mode 0600. The bundle is rewritten each time so it follows the system roots.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    tls = DevTLS(
-        cafile=directory / "ca.pem",
-        certfile=directory / "cert.pem",
-        keyfile=directory / "key.pem",
-        bundle=directory / "bundle.pem",
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    if not _still_valid(tls, now, hosts):
-        _make_certificates(tls, now, hosts)
-    system = ssl.get_default_verify_paths().cafile
-    roots = Path(system).read_bytes() if system and Path(system).is_file() else b""
-    tls.bundle.write_bytes(tls.cafile.read_bytes() + b"\n" + roots)
-    return tls
-
-
-def _still_valid(tls: DevTLS, now: datetime.datetime, hosts: Sequence[str]) -> bool:
-    if not all(p.is_file() for p in (tls.cafile, tls.certfile, tls.keyfile)):
-        return False
-    try:
-        cert = x509.load_pem_x509_certificate(tls.certfile.read_bytes())
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (ValueError, x509.ExtensionNotFound):
-        return False
-    dns = set(names.get_values_for_type(x509.DNSName))
-    return cert.not_valid_after_utc > now + datetime.timedelta(days=30) and set(hosts) <= dns
-
-
-def _make_certificates(tls: DevTLS, now: datetime.datetime, hosts: Sequence[str]) -> None:
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sijil development CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=825))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    alt_names: list[x509.GeneralName] = [x509.DNSName(h) for h in hosts]
-    alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    tls.cafile.write_bytes(ca_cert.public_bytes(pem))
-    tls.certfile.write_bytes(cert.public_bytes(pem))
-    _write_private(
-        tls.keyfile,
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-    )
 
 
 def dev_environment(

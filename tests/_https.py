@@ -18,7 +18,6 @@ fetcher opens real sockets and performs a real TLS handshake.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import json
 import ssl
 import threading
@@ -28,10 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from issuer.devtls import make_certificates
 
 __all__ = ["LocalServer", "Route", "TLSFiles", "make_tls"]
 
@@ -52,67 +48,21 @@ def make_tls(
     ips: tuple[str, ...] = ("127.0.0.1", "::1"),
 ) -> TLSFiles:
     """Write a test CA and a server certificate for ``names`` and ``ips`` into ``directory``."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sijil test CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
-    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
+    made = make_certificates(
+        ca_common_name="sijil test CA",
+        names=names,
+        ips=ips,
+        now=datetime.datetime.now(datetime.UTC),
+        ca_lifetime=datetime.timedelta(days=1),
+        cert_lifetime=datetime.timedelta(days=1),
     )
     directory.mkdir(parents=True, exist_ok=True)
     cafile = directory / "test-ca.pem"
     certfile = directory / "server-cert.pem"
     keyfile = directory / "server-key.pem"
-    cafile.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cafile.write_bytes(made.ca_pem)
+    certfile.write_bytes(made.cert_pem)
+    keyfile.write_bytes(made.key_pem)
     return TLSFiles(cafile=str(cafile), certfile=str(certfile), keyfile=str(keyfile))
 
 

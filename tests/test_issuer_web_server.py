@@ -25,7 +25,8 @@ import pytest
 from _https import make_tls
 from issuer_web_support import WebIssuer, web_issuer
 
-from issuer.devserver import ServerThread, credential_urls, dev_environment, ensure_dev_tls
+from issuer.devserver import ServerThread, credential_urls, dev_environment
+from issuer.devtls import ensure_dev_tls
 from keys.fetch import SafeFetcher
 from keys.resolve import Resolver
 from verifier.report import verify_credential

@@ -267,10 +267,7 @@ def sign_credential(
                 rt, view, doc, at=at, cryptosuite=cryptosuite, session=session, verify_at=verify_at
             )
         except SelfVerificationError as exc:
-            raise SubmittedCredentialRejectedError(
-                exc.detail.replace("the credential just signed", "the submitted credential"),
-                **exc.extra,
-            ) from exc
+            raise SubmittedCredentialRejectedError(exc.detail, **exc.extra) from exc
         audit.record(
             session,
             at=at,
