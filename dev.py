@@ -5,15 +5,22 @@
     python3 dev.py test    # set up, run the whole gate: ruff, mypy --strict, import layers, pytest
     python3 dev.py audit   # pip-audit the installed dependencies (`.ci/run` runs it first)
 
+``run`` takes ``--port N`` (issuer, default 5000), ``--verifier-port N`` (default 5001),
+``--host ADDR`` (default 127.0.0.1) and ``--no-tls`` (plain HTTP issuer), and checks that both
+ports are free before it sets anything up. ``test`` passes its arguments to pytest.
+
 The first call creates ``.venv`` and installs the project with its dev extras; later
 calls reinstall only when ``pyproject.toml`` changed (a hash stamp in the venv).
 """
 
 from __future__ import annotations
 
+import argparse
+import errno
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import venv
@@ -47,8 +54,32 @@ def ensure_venv() -> None:
     STAMP.write_text(want)
 
 
+def _ports_free(argv: list[str]) -> None:
+    """Exit with a clear message when a port ``run`` needs is taken (before any set-up)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--verifier-port", type=int, default=5001)
+    args, _rest = parser.parse_known_args(argv)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    for option, port in (("--port", args.port), ("--verifier-port", args.verifier_port)):
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((args.host, port))
+            except OSError as exc:
+                if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                    raise
+                sys.exit(
+                    f"PORT_IN_USE: port {port} on {args.host} is in use (or not allowed): stop "
+                    f"what uses it, or choose another with {option} N"
+                )
+
+
 def run() -> None:
     """Seed the demo and serve issuer + verifier until Ctrl-C."""
+    if not {"-h", "--help"} & set(sys.argv[2:]):
+        _ports_free(sys.argv[2:])
     ensure_venv()
     python = str(BIN / "python")
     os.execv(python, [python, "-m", "issuer.devserver", *sys.argv[2:]])  # noqa: S606

@@ -34,7 +34,7 @@ from pyld import jsonld as pyld_jsonld
 from contexts import BSL_V1, OB_V3P0, SIJIL_CONTEXT_URL, VC_V2, jsonld
 from contexts.loader import document_loader
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "tests" / "vectors"
 
 
 def coa_credential() -> dict[str, Any]:

@@ -76,9 +76,10 @@ from issuer.domain.catalogue import (  # noqa: E402
     ProgrammeSpec,
 )
 from issuer.services.awards import AwardView, list_awards  # noqa: E402
+from issuer.services.bootstrap import open_runtime  # noqa: E402
 from issuer.services.catalogue import upsert_micro_credential, upsert_programme  # noqa: E402
 from issuer.services.issuers import did_document_for_path  # noqa: E402
-from issuer.services.runtime import Runtime, open_runtime  # noqa: E402
+from issuer.services.runtime import Runtime  # noqa: E402
 from issuer.services.status import list_id_from_url, published_list  # noqa: E402
 from issuer.settings import Settings  # noqa: E402
 from keys.fetch import DEFAULT_JSON_ACCEPT, FetchError, FetchResponse  # noqa: E402

@@ -65,6 +65,7 @@ from verifier_fixtures import (  # noqa: E402
     status_entry,
     status_list,
 )
+from verifier_trust import trust_file  # noqa: E402
 
 __all__ = ["LoadResult", "main"]
 
@@ -319,6 +320,8 @@ def main() -> None:
             status = [status_entry(list_url, 4242)]
             env["SIJIL_ALLOW_LOCAL_FETCH"] = "1"
         coa = coa_for(ISSUER, LEARNER, "LD101", "Load Testing", serial=1, status=status)
+        # The verifier answers "valid" (200) only for a recognised issuer.
+        env["SIJIL_TRUST_FILE"] = str(trust_file(tmp, ISSUER))
         body = json.dumps({"verifiableCredential": coa, "options": {}}).encode()
         body_file = tmp / "verify-body.json"
         body_file.write_bytes(body)

@@ -27,11 +27,11 @@ from issuer.db.models import Learner, StatusList
 from issuer.domain.catalogue import LearnerSpec, MaterialSpec, MicroCredentialSpec
 from issuer.domain.progress import ProgressEvent
 from issuer.services.awards import list_awards
+from issuer.services.bootstrap import open_runtime
 from issuer.services.catalogue import upsert_learner, upsert_micro_credential
 from issuer.services.issuance import evaluate_learners
 from issuer.services.issuers import ensure_default_issuer
 from issuer.services.progress import record_progress
-from issuer.services.runtime import open_runtime
 from issuer.services.status import change_status, published_list
 from issuer.settings import Settings
 from verifier.bitstring import decode_list

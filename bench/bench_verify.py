@@ -13,6 +13,11 @@ Reported:
   and for the MMS stacking 5 COAs;
 - MMS verify time against the number of stacked COAs (each COA is a full verification:
   proof, status, schema), so growth is about linear;
+- CPU milliseconds per operation (this thread's CPU time), which the other jobs on a shared
+  machine disturb much less than wall-clock latency;
+- ``--cold``: the canonicalization cache emptied before every call, as for a verifier that
+  never sees the same credential twice (the default, warm, is a verifier asked again about
+  a credential it has seen: repeated checks by employers, wallets refreshing);
 - with ``--http``: the same two through the verifier's web app (``POST /credentials/verify``
   over a real local HTTP connection, werkzeug threaded server in this process).
 """
@@ -38,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from speedups import disable  # noqa: E402
 from verifier_fixtures import (  # noqa: E402
     Learner,
     build_mms,
@@ -47,7 +53,9 @@ from verifier_fixtures import (  # noqa: E402
     status_entry,
     status_list,
 )
+from verifier_trust import trust_for  # noqa: E402
 
+from contexts.jsonld import clear_canonical_cache  # noqa: E402
 from keys.fetch import SafeFetcher  # noqa: E402
 from keys.resolve import Resolver  # noqa: E402
 from verifier.report import Verifier  # noqa: E402
@@ -96,23 +104,39 @@ def _mms(count: int, url: str) -> dict[str, Any]:
     return signed
 
 
-def _measure(fn: Callable[[], None], seconds: float) -> tuple[float, float, float, int]:
-    """(ops/s, p50 ms, p99 ms, n) over ``seconds`` after one untimed warm-up call."""
+COLD = False
+
+
+def _measure(fn: Callable[[], None], seconds: float) -> tuple[float, float, float, int, float]:
+    """(ops/s, p50 ms, p99 ms, n, CPU ms per op) over ``seconds`` after one untimed warm-up.
+
+    With ``--cold`` the canonicalization cache is emptied before every call (untimed), as
+    for a verifier that never sees the same credential twice.
+    """
     fn()
     samples: list[float] = []
+    cpu = 0.0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline or len(samples) < 5:
+        if COLD:
+            clear_canonical_cache()
+        cpu_start = time.thread_time()
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)
+        cpu += time.thread_time() - cpu_start
+    n = len(samples)
     samples.sort()
-    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-    return len(samples) / sum(samples), statistics.median(samples) * 1e3, p99 * 1e3, len(samples)
+    p99 = samples[min(n - 1, int(n * 0.99))]
+    return n / sum(samples), statistics.median(samples) * 1e3, p99 * 1e3, n, cpu / n * 1e3
 
 
-def _row(label: str, result: tuple[float, float, float, int]) -> None:
-    ops, p50, p99, n = result
-    print(f"{label:<42} {ops:9.1f} ops/s   p50 {p50:8.2f} ms   p99 {p99:8.2f} ms   (n={n})")
+def _row(label: str, result: tuple[float, float, float, int, float]) -> None:
+    ops, p50, p99, n, cpu = result
+    print(
+        f"{label:<42} {ops:9.1f} ops/s   p50 {p50:8.2f} ms   p99 {p99:8.2f} ms   "
+        f"CPU {cpu:7.2f} ms/op = {1e3 / cpu:7.1f}/CPU s   (n={n})"
+    )
 
 
 def _in_process(verifier: Verifier, doc: dict[str, Any]) -> Callable[[], None]:
@@ -144,7 +168,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--http", action="store_true", help="also measure over HTTP")
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the canonicalization cache before each call"
+    )
+    parser.add_argument(
+        "--reference", action="store_true", help="speed-ups off (bench/speedups.py): 'before'"
+    )
+    parser.add_argument("--sizes", default="1,5,10,20,50", help="MMS sizes (COAs) for growth")
     args = parser.parse_args()
+    global COLD
+    COLD = args.cold
+    if args.reference:
+        disable()
 
     server = _StatusServer(("127.0.0.1", 0), _Handler)
     url = f"http://127.0.0.1:{server.server_address[1]}/status/1"
@@ -154,21 +189,30 @@ def main() -> None:
     fetcher = SafeFetcher(allow_local=True)
     resolver = Resolver(fetcher)
     verifier = Verifier(
-        resolver=resolver, fetcher=fetcher, status_client=StatusListClient(fetcher, resolver)
+        resolver=resolver,
+        fetcher=fetcher,
+        status_client=StatusListClient(fetcher, resolver),
+        trust=trust_for(ISSUER),
     )
     coa = _coas(1, url)[0]
     mms5 = _mms(5, url)
 
+    mode = "cold: canonicalization cache emptied before each call" if COLD else "warm"
+    mode += ", speed-ups OFF (reference)" if args.reference else ""
     print(f"sijil verifier benchmark, {args.seconds:g} s per row, keys and status list cached")
+    print(f"mode: {mode}; load average {os.getloadavg()[0]:.1f}")
     _row("in-process: COA", _measure(_in_process(verifier, coa), args.seconds))
     _row("in-process: MMS stacking 5 COAs", _measure(_in_process(verifier, mms5), args.seconds))
 
     print("\nMMS verify time by number of stacked COAs (in-process):")
     base: float | None = None
-    for count in (1, 2, 5, 10, 20):
-        _ops, p50, _p99, _n = _measure(_in_process(verifier, _mms(count, url)), args.seconds)
+    for count in (int(size) for size in args.sizes.split(",")):
+        _ops, p50, p99, _n, cpu = _measure(_in_process(verifier, _mms(count, url)), args.seconds)
         base = base or p50
-        print(f"  {count:3d} COAs: p50 {p50:8.2f} ms  ({p50 / base:5.1f}x of 1 COA)")
+        print(
+            f"  {count:3d} COAs: p50 {p50:8.2f} ms  p99 {p99:8.2f} ms  CPU {cpu:8.2f} ms  "
+            f"({p50 / base:5.1f}x of 1 COA)"
+        )
 
     if args.http:
         os.environ["SIJIL_ALLOW_LOCAL_FETCH"] = "1"

@@ -3,7 +3,8 @@
 Run: ``python bench/fuzz_long.py [--per-operation 10000] [--only issuer|verifier] [--seed N]
 [--shard I/N] [--match TEXT] [--json out.json]``. Not a test: one process, in-process WSGI.
 
-The harness is ``tests/test_fuzz_openapi.py`` (the suite runs it briefly with a fixed seed):
+The harness is ``tests/test_fuzz_openapi.py`` (the suite runs it briefly with a fixed seed; this
+run draws a random seed and prints it, ``--seed`` replays one):
 every operation of each service's OpenAPI description, schemathesis-generated positive and
 negative data, and for the issuer's token-protected operations also requests with no token.
 Every response is checked: never a 5xx; every 4xx a problem+json with a stable ``code`` (HTML
@@ -26,6 +27,7 @@ import argparse
 import json
 import logging
 import math
+import secrets
 import sys
 import tempfile
 import time
@@ -156,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--per-operation", type=int, default=10_000)
     parser.add_argument("--only", choices=SERVICES)
-    parser.add_argument("--seed", type=int, default=20261129)
+    parser.add_argument(
+        "--seed", type=int, default=None, help="fixed seed to replay a run (default: random)"
+    )
     parser.add_argument("--shard", default="1/1", help="run the I-th of N slices: I/N")
     parser.add_argument(
         "--match",
@@ -178,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
+    if args.seed is None:  # the long run explores; the suite's short run is the fixed one
+        args.seed = secrets.randbits(32)
+    print(f"seed {args.seed} (replay with --seed {args.seed})", flush=True)
 
     started = time.perf_counter()
     began = datetime.now(UTC)

@@ -2,7 +2,10 @@
 
 Left-most layer: imports nothing else of sijil. Public modules: :mod:`contexts.loader`
 (pinned contexts, ``document_loader``), :mod:`contexts.jsonld` (``expand``, ``canonize``,
-``check_safe``), :mod:`contexts.jcs` (``canonicalize``), :mod:`contexts.errors`.
+``check_safe``, ``clear_canonical_cache``), :mod:`contexts.jcs` (``canonicalize``),
+:mod:`contexts.jsoncopy` (``copy_json``), :mod:`contexts.errors`. Internal:
+:mod:`contexts.canonical_cache` (canonicalization results by content), :mod:`contexts.rdfc`,
+:mod:`contexts.processor`.
 """
 
 from __future__ import annotations

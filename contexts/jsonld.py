@@ -22,6 +22,20 @@ Errors: ``DATA_LOSS_DETECTION_ERROR`` (safe mode), ``CONTEXT_NOT_PINNED`` (a con
 that is not pinned), ``CONTEXT_INTEGRITY_ERROR`` (tampered pinned file),
 ``MALFORMED_VALUE_ERROR`` (any other JSON-LD error, e.g. a protected term redefinition;
 pyld's own code in ``extra["jsonld_code"]``).
+
+One strict path from JSON-LD failures to problem codes: pyld reports most bad input as its
+``JsonLdError``, but some it does not recognise as errors crash inside pyld with a plain
+``KeyError`` (``{"@vocab": null}`` in a top-level context), ``ValueError`` (a relative IRI
+such as ``"x y"`` as an inner ``@context``) or ``TypeError``. Those three are translated to
+``MALFORMED_VALUE_ERROR`` (``jsonld_code`` ``"invalid JSON-LD"``) only when the innermost
+frame that raised them is pyld's own code (:func:`_raised_inside_pyld`), so a bug of ours
+still surfaces as a bug and never as "bad input".
+
+Speed, never at the cost of a different answer: context processing and IRI expansion are
+memoized (:mod:`contexts.processor`), pyld's copy of its input takes a JSON fast path
+(:mod:`contexts.jsoncopy`), and :func:`canonize` reuses the canonical N-Quads of a document
+with the same content (:mod:`contexts.canonical_cache`; only successes are kept). Each is
+compared with plain pyld and with the uncached path in the tests.
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Mapping
+from types import TracebackType
 from typing import Any
 
 from cachetools import LRUCache
@@ -36,15 +51,18 @@ from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
+from contexts.canonical_cache import CanonicalCache, content_key
 from contexts.errors import DataLossDetectionError, MalformedValueError, SijilError
+from contexts.jsoncopy import FastCopyDict
 from contexts.loader import document_loader
-from contexts.processor import MemoizingProcessor
+from contexts.processor import MemoizingProcessor, NodeMapProcessor
 from contexts.rdfc import HASH_ALGORITHMS, canonical_nquads
 
 __all__ = [
     "JsonLdProcessingError",
     "canonize",
     "check_safe",
+    "clear_canonical_cache",
     "expand",
 ]
 
@@ -109,6 +127,31 @@ def _translate(exc: BaseException) -> SijilError:
     )
 
 
+#: Plain Python exceptions pyld lets escape on some malformed contexts (see the module docstring).
+_PYLD_CRASHES = (KeyError, ValueError, TypeError)
+
+
+def _raised_inside_pyld(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback belongs to the pyld package."""
+    tb: TracebackType | None = exc.__traceback__
+    last: TracebackType | None = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None:
+        return False
+    module = last.tb_frame.f_globals.get("__name__", "")
+    return isinstance(module, str) and (module == "pyld" or module.startswith("pyld."))
+
+
+def _pyld_crash_error(exc: BaseException) -> JsonLdProcessingError:
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    return JsonLdProcessingError(
+        f"invalid JSON-LD: the JSON-LD processor rejected the document "
+        f"({type(exc).__name__}: {message})".splitlines()[0][:300],
+        jsonld_code="invalid JSON-LD",
+    )
+
+
 def _has_null_value(node: Any) -> bool:
     """``{"@value": null}`` is dropped by expansion without any hook firing."""
     if isinstance(node, dict):
@@ -138,13 +181,20 @@ def _expand_raw(doc: Mapping[str, Any] | list[Any], memoize: bool) -> list[dict[
         if memoize
         else pyld_jsonld.JsonLdProcessor(on_property_dropped=_on_property_dropped)
     )
+    # pyld deep-copies its input first; a plain dict is handed over as FastCopyDict so
+    # that copy takes the fast JSON path (same copy, a fraction of the time).
+    given = FastCopyDict(doc) if type(doc) is dict else doc
     try:
         with _PYLD_LOCK:
-            expanded = processor.expand(doc, _processor_options())
+            expanded = processor.expand(given, _processor_options())
     except _DroppedPropertyError as dropped:
         raise _dropped_property_error(doc, dropped.expanded_property) from None
     except pyld_jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except _PYLD_CRASHES as exc:
+        if not _raised_inside_pyld(exc):
+            raise
+        raise _pyld_crash_error(exc) from exc
     result: list[dict[str, Any]] = expanded
     return result
 
@@ -265,6 +315,9 @@ def _check_expanded(doc: Mapping[str, Any] | list[Any], expanded: list[dict[str,
         raise DataLossDetectionError(
             "the document expands to nothing (a free-floating value or an object with only @id)"
         )
+    # IRIs already found safe in this document: each is checked once, not at every use.
+    passed: set[str] = set()  # absolute IRIs that need no escaping (@id, @type values)
+    properties: set[str] = set()  # property IRIs that need no escaping
     stack: list[Any] = list(expanded)
     while stack:
         node = stack.pop()
@@ -276,6 +329,8 @@ def _check_expanded(doc: Mapping[str, Any] | list[Any], expanded: list[dict[str,
         is_value = "@value" in node
         for key, value in node.items():
             if key == "@id":
+                if type(value) is str and value in passed:
+                    continue
                 if not _is_absolute(value):
                     raise DataLossDetectionError(
                         f"@id {value!r} is not an absolute IRI (relative IRIs are never resolved)",
@@ -283,9 +338,12 @@ def _check_expanded(doc: Mapping[str, Any] | list[Any], expanded: list[dict[str,
                         value=value,
                     )
                 _check_iri(value, doc, "@id")
+                passed.add(value)
             elif key == "@type":
                 for type_ in value if isinstance(value, list) else [value]:
                     if type_ == "@json" and is_value:
+                        continue
+                    if type(type_) is str and type_ in passed:
                         continue
                     if not _is_absolute(type_):
                         raise DataLossDetectionError(
@@ -294,6 +352,7 @@ def _check_expanded(doc: Mapping[str, Any] | list[Any], expanded: list[dict[str,
                             type=type_,
                         )
                     _check_iri(type_, doc, "type")
+                    passed.add(type_)
             elif key == "@value":
                 if value is None:
                     raise DataLossDetectionError("a @value is null and would be dropped")
@@ -301,11 +360,13 @@ def _check_expanded(doc: Mapping[str, Any] | list[Any], expanded: list[dict[str,
             elif key.startswith("@"):
                 stack.append(value)
             else:
-                if key.startswith("_:"):
-                    raise DataLossDetectionError(
-                        f"blank node predicate {key!r} would be dropped", term=key
-                    )
-                _check_iri(key, doc, "property")
+                if key not in properties:
+                    if key.startswith("_:"):
+                        raise DataLossDetectionError(
+                            f"blank node predicate {key!r} would be dropped", term=key
+                        )
+                    _check_iri(key, doc, "property")
+                    properties.add(key)
                 stack.append(value)
 
 
@@ -344,7 +405,7 @@ def _to_dataset(expanded: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
     Same steps as pyld's ``JsonLdProcessor.to_rdf`` after its own expansion, so the
     dataset is identical; expanding once saves a second pass over the document.
     """
-    processor = pyld_jsonld.JsonLdProcessor()
+    processor = NodeMapProcessor()  # pyld's node map without its quadratic duplicate checks
     options = _processor_options()
     options["produceGeneralizedRdf"] = False
     issuer = IdentifierIssuer("_:b")
@@ -358,8 +419,21 @@ def _to_dataset(expanded: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
     return dataset
 
 
+#: Results of :func:`canonize` by document content (see :mod:`contexts.canonical_cache`).
+_CANONICAL_CACHE = CanonicalCache()
+
+
+def clear_canonical_cache() -> None:
+    """Forget every cached canonicalization (benchmarks measure cold with it)."""
+    _CANONICAL_CACHE.clear()
+
+
 def canonize(
-    doc: Mapping[str, Any] | list[Any], *, hash_name: str = "sha256", memoize: bool = True
+    doc: Mapping[str, Any] | list[Any],
+    *,
+    hash_name: str = "sha256",
+    memoize: bool = True,
+    cache: bool = True,
 ) -> str:
     """RDFC-1.0 canonical N-Quads of ``doc`` (safe mode first).
 
@@ -368,17 +442,36 @@ def canonize(
     ``"sha256"`` (default) or ``"sha384"`` (ecdsa-rdfc-2019 with P-384); it only
     changes blank node labels. Output equals pyld 3.3.0's except that literals with
     control characters are escaped as RDFC-1.0 requires (see :mod:`contexts.rdfc`).
-    ``memoize`` as for :func:`expand`. Raises what :func:`expand` raises, and
+    ``memoize`` as for :func:`expand`. ``cache``: reuse the result of an earlier call on
+    the same content (:mod:`contexts.canonical_cache`; only successes are kept, so a
+    refused document is refused afresh, with the same error, every time); with
+    ``memoize=False`` nothing is cached either. Raises what :func:`expand` raises, and
     ``MALFORMED_VALUE_ERROR`` for an unknown ``hash_name``.
     """
     if hash_name not in HASH_ALGORITHMS:
         raise MalformedValueError(f"RDFC-1.0 hash algorithm {hash_name!r} is not supported")
+    key = content_key(doc, hash_name) if cache and memoize else None
+    if key is not None:
+        cached = _CANONICAL_CACHE.get(key)
+        if cached is not None:
+            return cached
+    nquads = _canonize_uncached(doc, hash_name, memoize)
+    if key is not None:
+        _CANONICAL_CACHE.put(key, nquads)
+    return nquads
+
+
+def _canonize_uncached(doc: Mapping[str, Any] | list[Any], hash_name: str, memoize: bool) -> str:
     expanded = expand(doc, memoize=memoize)
     try:
         with _PYLD_LOCK:
             dataset = _to_dataset(expanded)
     except pyld_jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except _PYLD_CRASHES as exc:
+        if not _raised_inside_pyld(exc):
+            raise
+        raise _pyld_crash_error(exc) from exc
     except RecursionError:
         raise _nesting_error() from None
     return canonical_nquads(dataset, hash_name)

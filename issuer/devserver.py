@@ -2,6 +2,8 @@
 
 ``python -m issuer.devserver [--host 127.0.0.1] [--port 5000] [--verifier-port 5001] [--no-tls]``
 
+0. Checks that both ports are free before touching anything (``PORT_IN_USE``, naming the
+   option to change).
 1. Sets development defaults (only where the variable is unset, and says so): instance folder
    ``./instance``, ``SIJIL_ALLOW_LOCAL_FETCH=1`` so the verifier may fetch from this machine,
    ``SIJIL_BASE_URL=https://localhost:<port>``.
@@ -10,21 +12,28 @@
    verifier started here trusts it through ``SSL_CERT_FILE`` pointing at a bundle of that CA
    plus the system roots; the printed ``sijil-verify`` commands do the same. ``--no-tls`` serves
    plain HTTP (credentials then verify only with a resolver that maps loopback did:web to http).
-3. Migrates the database, creates the default issuer and seeds the demo through the core
+3. Migrates the database, remembers the base URL in the instance (a later run on another port
+   or scheme with the same instance is refused with ``BASE_URL_MISMATCH`` and what to do),
+   creates the default issuer and seeds the demo through the core
    services (idempotent: a second run issues nothing new), creates an admin API token, and
    mails the learners of newly issued awards their claim link into ``<instance>/outbox/`` as
    ``.eml`` files (always the outbox, never SMTP: the demo addresses are made up;
    ``SIJIL_NOTIFY_LEARNERS=0``: no mail).
 4. Serves the issuer API and, when importable, the verifier web app on two ports (Werkzeug
-   threaded servers in background threads) and prints the URLs to open. Ctrl-C stops both.
+   threaded servers in background threads) and prints the URLs to open. Ctrl-C (SIGINT) or
+   SIGTERM stops both: the handlers are installed explicitly, so the server stops even when it
+   was started with SIGINT ignored (as a background job of a non-interactive shell is).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import json
 import logging
 import os
 import signal
+import socket
 import ssl
 import sys
 import threading
@@ -35,23 +44,31 @@ from urllib.parse import quote
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from contexts.errors import SijilError
 from issuer.delivery.mail import OutboxMailer
-from issuer.delivery.notify import learners_awarded, notify_learners
+from issuer.delivery.notify import deliver_learner_mail, mail_worker
 from issuer.delivery.service import claim_link
 from issuer.devtls import DevTLS, ensure_dev_tls
 from issuer.services.awards import AwardView
+from issuer.services.bootstrap import open_runtime
 from issuer.services.demo import DemoSummary, seed_demo
-from issuer.services.runtime import Runtime, open_runtime
+from issuer.services.instance import remember_base_url
+from issuer.services.issuers import IssuerView
+from issuer.services.runtime import Runtime
 from issuer.services.tokens import create_token
 from issuer.settings import Settings
 from issuer.web import create_app
 
 __all__ = [
     "DEMO_LEARNER",
+    "PortInUseError",
     "ServerThread",
+    "check_ports_free",
     "credential_urls",
     "dev_environment",
     "main",
+    "prepare",
+    "write_dev_trust_file",
 ]
 
 log = logging.getLogger("issuer.devserver")
@@ -59,6 +76,45 @@ log = logging.getLogger("issuer.devserver")
 #: The demo learner whose COC, COA and MMS the printed links point at.
 DEMO_LEARNER: Final = "S1001"
 _ACTOR: Final = "devserver"
+
+
+class PortInUseError(SijilError):
+    """A port the dev server needs is taken by another program."""
+
+    code = "PORT_IN_USE"
+    title = "Port in use"
+    http_status = 500
+
+
+def check_ports_free(host: str, ports: Mapping[str, int]) -> None:
+    """Bind each ``{option: port}`` on ``host`` once (as the servers will) and release it.
+
+    Raises ``PORT_IN_USE`` naming the option to change. Port 0 (any free port) is skipped.
+    """
+    for option, port in ports.items():
+        if port == 0:
+            continue
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                    raise
+                raise PortInUseError(
+                    f"port {port} on {host} is in use (or not allowed): stop what uses it, or "
+                    f"choose another with {option} N"
+                ) from None
+
+
+def write_dev_trust_file(instance_dir: Path, issuer: IssuerView) -> Path:
+    """``<instance>/dev-trust.json``: a trust list naming the demo issuer, so the verifier run
+    here recognises it (and only it) as an issuer."""
+    path = instance_dir / "dev-trust.json"
+    entry = {"id": issuer.did, "name": issuer.name, "url": issuer.url}
+    path.write_text(json.dumps({"issuers": [entry]}, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def dev_environment(
@@ -158,15 +214,24 @@ def _print_banner(
         curl_ca = f" --cacert {tls.cafile}"
         lines += [
             "",
-            f"TLS: the issuer uses a development CA ({tls.cafile}); a browser will warn about "
-            "it. The verifier here trusts it.",
+            f"TLS: the issuer uses a development CA ({tls.cafile}); the verifier here trusts "
+            "it. A browser warns about it, and clicking through the warning silently cancels "
+            "downloads: trust the CA in the browser instead (development only), e.g.",
+            f"  Chromium/Chrome (Linux): certutil -d sql:$HOME/.pki/nssdb -A -t C,, "
+            f"-n sijil-dev-ca -i {tls.cafile}",
+            f"  Firefox: Settings > Privacy & Security > Certificates > View Certificates > "
+            f"Authorities > Import {tls.cafile}",
+            f"  macOS: security add-trusted-cert -r trustRoot -k "
+            f"~/Library/Keychains/login.keychain-db {tls.cafile}",
+            "  or serve plain HTTP with --no-tls (did:web credentials then do not verify).",
         ]
-    lines += ["", "Check downloaded files with sijil-verify:"]
+    trust = settings.instance_dir / "dev-trust.json"
+    lines += ["", f"Check downloaded files with sijil-verify (trusting the demo issuer, {trust}):"]
     venv_bin = Path(sys.executable).parent
     for label, url in urls.items():
         name = label.lower().replace(" ", "-") + ".json"
         lines.append(f"  curl -s{curl_ca} -o {name} {url}")
-        lines.append(f"  {env_prefix} {venv_bin / 'sijil-verify'} {name}")
+        lines.append(f"  {env_prefix} {venv_bin / 'sijil-verify'} --trust {trust} {name}")
     lines += ["", "Ctrl-C stops both servers.", ""]
     print("\n".join(lines), flush=True)
 
@@ -211,56 +276,90 @@ def prepare(
     os.environ.update(env)
     settings = Settings.from_env(env, port=port)
     rt = open_runtime(settings, status_lists=True)
-    summary = seed_demo(rt, actor=_ACTOR)
-    if settings.notify_learners:
-        notify_learners(
-            rt,
-            learners_awarded(summary.new_awards),
-            mailer=lambda: OutboxMailer(settings.instance_dir / "outbox"),
-            actor=_ACTOR,
-        )
-    _view, token = create_token(rt, ["admin"], label="devserver", actor=_ACTOR)
+    try:
+        remember_base_url(rt)
+        settings = rt.settings
+        summary = seed_demo(rt, actor=_ACTOR)
+        trust = write_dev_trust_file(settings.instance_dir, summary.issuer)
+        if not os.environ.get("SIJIL_TRUST_FILE"):
+            # The verifier started here trusts this demo issuer, and nobody else.
+            log.warning("development defaults: SIJIL_TRUST_FILE=%s", trust)
+            os.environ["SIJIL_TRUST_FILE"] = str(trust)
+        if settings.notify_learners:
+            outbox = settings.instance_dir / "outbox"
+            deliver_learner_mail(rt, mailer=lambda: OutboxMailer(outbox))
+        _view, token = create_token(rt, ["admin"], label="devserver", actor=_ACTOR)
+    except BaseException:
+        rt.close()
+        raise
     return settings, rt, summary, token, dev_tls
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run until Ctrl-C; returns the exit status."""
+    """Run until Ctrl-C or SIGTERM; returns the exit status (1 with ``CODE: detail`` when the
+    ports are taken or the instance belongs to another base URL)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = _parse_args(argv)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
-    # QR codes on certificates and the learner page's share links open this verifier.
-    os.environ.setdefault("SIJIL_VERIFIER_URL", f"http://{shown}:{args.verifier_port}")
-    settings, rt, summary, token, dev_tls = prepare(os.environ, port=args.port, tls=not args.no_tls)
-    ssl_context: ssl.SSLContext | None = None
-    if dev_tls is not None:
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(dev_tls.certfile, dev_tls.keyfile)
-    servers = [ServerThread(create_app(runtime=rt), args.host, args.port, ssl_context=ssl_context)]
-    verifier_base: str | None = None
-    verifier_app = _verifier_app()
-    if verifier_app is not None:
-        servers.append(ServerThread(verifier_app, args.host, args.verifier_port))
-        verifier_base = f"http://{shown}:{args.verifier_port}"
-    for server in servers:
-        server.start()
-    _print_banner(
-        settings=settings, summary=summary, token=token, verifier_base=verifier_base, tls=dev_tls
-    )
-    print(
-        f"Demo learner {DEMO_LEARNER}'s page (claim link: downloads JSON, PNG, SVG, PDF):\n"
-        f"  {claim_link(rt, DEMO_LEARNER)}\n"
-        f"Claim-link mails to the demo learners (written when their awards were first issued):\n"
-        f"  {settings.instance_dir / 'outbox'}/*.eml\n",
-        flush=True,
-    )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
+        check_ports_free(args.host, {"--port": args.port, "--verifier-port": args.verifier_port})
+        # QR codes on certificates and the learner page's share links open this verifier.
+        os.environ.setdefault("SIJIL_VERIFIER_URL", f"http://{shown}:{args.verifier_port}")
+        settings, rt, summary, token, dev_tls = prepare(
+            os.environ, port=args.port, tls=not args.no_tls
+        )
+    except SijilError as exc:
+        print(f"{exc.code}: {exc.detail}", file=sys.stderr, flush=True)
+        return 1
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    # Explicit handlers: a process started with SIGINT ignored would otherwise never stop on it.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    servers: list[ServerThread] = []
+    outbox = settings.instance_dir / "outbox"
+    # Learner mail (claim requests, new awards) is delivered by the outbox worker, into
+    # <instance>/outbox/ as .eml files unless SIJIL_SMTP_HOST names a server.
+    worker = mail_worker(
+        rt, mailer=None if settings.smtp_host else (lambda: OutboxMailer(outbox))
+    ).start()
+    try:
+        ssl_context: ssl.SSLContext | None = None
+        if dev_tls is not None:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(dev_tls.certfile, dev_tls.keyfile)
+        servers.append(
+            ServerThread(create_app(runtime=rt), args.host, args.port, ssl_context=ssl_context)
+        )
+        verifier_base: str | None = None
+        verifier_app = _verifier_app()
+        if verifier_app is not None:
+            servers.append(ServerThread(verifier_app, args.host, args.verifier_port))
+            verifier_base = f"http://{shown}:{servers[-1].port}"
+        for server in servers:
+            server.start()
+        _print_banner(
+            settings=settings,
+            summary=summary,
+            token=token,
+            verifier_base=verifier_base,
+            tls=dev_tls,
+        )
+        print(
+            f"Demo learner {DEMO_LEARNER}'s page (claim link: downloads JSON, PNG, SVG, PDF):\n"
+            f"  {claim_link(rt, DEMO_LEARNER)}\n"
+            f"Claim-link mails to the demo learners (written when their awards were first "
+            f"issued):\n  {settings.instance_dir / 'outbox'}/*.eml\n",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
+        worker.stop()
         for server in servers:
             server.stop()
         rt.close()

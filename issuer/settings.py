@@ -1,9 +1,13 @@
 """Typed issuer settings, read once from ``SIJIL_*`` environment variables.
 
 A frozen dataclass (warehouse / flaskr style): the shells (CLI, Flask app factory, dev server)
-call :meth:`Settings.from_env` once and pass the object down; core code never reads
-``os.environ``. Development runs with no set-up on documented dev defaults and logs that it does;
-production refuses to start with a dev secret (``INSECURE_SETTINGS``).
+call :meth:`Settings.from_env` once and pass the object down; core code and views never read
+``os.environ``.
+
+Secrets fail closed: unless ``SIJIL_ENV=development`` says otherwise (the dev server and the test
+suite set it explicitly), the issuer is in production and refuses to start without its secret
+key, key-store passphrase and verifier URL (``INSECURE_SETTINGS``, with the variable to set).
+Development fills those from documented, public dev defaults and logs that it does.
 
 Variables:
 
@@ -11,14 +15,25 @@ Variables:
   state (default ``./instance``).
 - ``SIJIL_DATABASE_URL``: SQLAlchemy URL (default ``sqlite:///<instance>/sijil.db``; PostgreSQL
   as ``postgresql+psycopg://user:pw@host/db``).
-- ``SIJIL_BASE_URL``: public base URL used in credential ids, did:web DIDs and status list URLs
-  (default ``http://localhost:<port>``; ``SIJIL_PORT`` or the ``port`` argument, default 5000).
-- ``SIJIL_KEY_PASSPHRASE``: passphrase of the encrypted key store.
-- ``SIJIL_SECRET_KEY``: Flask secret key (sessions, CSRF).
-- ``SIJIL_KEY_PASSPHRASE_FILE`` / ``SIJIL_SECRET_KEY_FILE``: read that secret from a file instead
-  (a mounted secret; one trailing newline dropped). Refused when the file is readable by
-  others (``INSECURE_SETTINGS``) or when both the variable and its ``_FILE`` form are set.
-- ``SIJIL_ENV``: ``development`` (default) or ``production``.
+- ``SIJIL_BASE_URL``: public base URL used in credential ids, did:web DIDs and status list URLs.
+  ``sijil-issuer init`` stores it in the instance; later commands use the stored one when the
+  variable is unset and refuse (``BASE_URL_MISMATCH``) when it differs
+  (:mod:`issuer.services.instance`). Development only: ``http://localhost:<port>`` when neither
+  is there (``SIJIL_PORT`` or the ``port`` argument, default 5000).
+- ``SIJIL_KEY_PASSPHRASE``: passphrase of the encrypted key store (required; 12+ characters).
+- ``SIJIL_SECRET_KEY``: secret key signing claim links and sessions (required; 16+ characters).
+- ``SIJIL_SECRET_KEY_FALLBACKS``: earlier secret keys, comma-separated, still accepted when
+  reading claim links (key rotation: links mailed before the rotation keep working).
+- ``SIJIL_KEY_PASSPHRASE_FILE`` / ``SIJIL_SECRET_KEY_FILE`` / ``SIJIL_SECRET_KEY_FALLBACKS_FILE``:
+  read that secret from a file instead (a mounted secret; one trailing newline dropped).
+  Refused when the file is readable by others (``INSECURE_SETTINGS``) or when both the variable
+  and its ``_FILE`` form are set.
+- ``SIJIL_VERIFIER_URL``: public verifier page that QR codes and share links open (required;
+  https in production).
+- ``SIJIL_ENV``: ``production`` (the default: secrets required) or ``development``.
+- Mail: ``SIJIL_MAIL_FROM``, ``SIJIL_SMTP_HOST`` (none: ``.eml`` files in
+  ``<instance>/outbox``, development only), ``SIJIL_SMTP_PORT`` (587), ``SIJIL_SMTP_USERNAME``,
+  ``SIJIL_SMTP_PASSWORD`` (or ``_FILE``), ``SIJIL_SMTP_STARTTLS`` (1).
 - Rate limits of the public endpoints (:mod:`issuer.web.ratelimit`):
   ``SIJIL_RATE_LIMITS_ENABLED`` (default ``1``; off in a ``Settings`` built in code);
   ``SIJIL_RATE_LIMIT_CLAIM_REQUEST`` (``POST /claim/request`` per client, default
@@ -35,17 +50,18 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from contexts.errors import MalformedValueError, SijilError
-from verifier.settings import count_setting, flag_setting, rate_limit_setting
+from webplatform.settings import count_setting, flag_setting, rate_limit_setting
 
 __all__ = [
     "DEFAULT_PORT",
     "DEV_KEY_PASSPHRASE",
     "DEV_SECRET_KEY",
+    "DEV_VERIFIER_URL",
     "InsecureSettingsError",
     "Settings",
     "read_secret",
@@ -57,12 +73,16 @@ DEFAULT_PORT = 5000
 #: Dev-only secrets: anyone reading this file knows them, so production refuses them.
 DEV_KEY_PASSPHRASE = "sijil-dev-key-passphrase-NOT-FOR-PRODUCTION"  # noqa: S105
 DEV_SECRET_KEY = "sijil-dev-secret-key-NOT-FOR-PRODUCTION"  # noqa: S105
+#: The dev server's verifier (``python3 dev.py run``); development only.
+DEV_VERIFIER_URL = "http://127.0.0.1:5001"
+_MIN_PASSPHRASE = 12
+_MIN_SECRET_KEY = 16
 
 Environment = Literal["development", "production"]
 
 
 class InsecureSettingsError(SijilError):
-    """Production settings use a dev default secret or are otherwise unsafe."""
+    """A required secret or URL is missing, a dev default, too short, or otherwise unsafe."""
 
     code = "INSECURE_SETTINGS"
     title = "Insecure settings"
@@ -107,6 +127,18 @@ class Settings:
     key_passphrase: str
     secret_key: str
     env: Environment = "development"
+    #: whether ``base_url`` was given (``SIJIL_BASE_URL``, or in code) rather than a default;
+    #: a given one must match the instance's stored base URL, a default gives way to it.
+    base_url_given: bool = True
+    #: earlier secret keys still accepted for claim links (newest first).
+    secret_key_fallbacks: tuple[str, ...] = ()
+    verifier_url: str = DEV_VERIFIER_URL
+    mail_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
     #: names of the variables that fell back to a dev default (empty in production).
     dev_defaults: tuple[str, ...] = ()
     #: Off when built in code (tests); :meth:`from_env` (every server) turns it on.
@@ -136,30 +168,53 @@ class Settings:
     ) -> Settings:
         """Read the settings from ``environ`` (default ``os.environ``).
 
-        Raises ``INSECURE_SETTINGS`` when ``SIJIL_ENV=production`` and a secret is missing or a
-        dev default, and ``MALFORMED_VALUE_ERROR`` for an unknown ``SIJIL_ENV``.
+        Raises ``INSECURE_SETTINGS`` outside ``SIJIL_ENV=development`` when the secret key, the
+        key passphrase or the verifier URL is missing, a dev default or too weak (or the base
+        URL is not https), ``MALFORMED_VALUE_ERROR`` for an unknown ``SIJIL_ENV`` or an unusable
+        ``_FILE``, and ``SETTINGS_ERROR`` for a number or flag of the wrong form.
         """
         env_vars = os.environ if environ is None else environ
-        raw_env = env_vars.get("SIJIL_ENV", "development").strip().lower() or "development"
+        raw_env = env_vars.get("SIJIL_ENV", "").strip().lower() or "production"
         if raw_env not in ("development", "production"):
             raise MalformedValueError(
                 f"SIJIL_ENV must be 'development' or 'production', not {raw_env!r}"
             )
-        env: Environment = "production" if raw_env == "production" else "development"
+        env: Environment = "development" if raw_env == "development" else "production"
+        development = env == "development"
         instance_dir = Path(env_vars.get("SIJIL_INSTANCE_DIR") or "instance").resolve()
         if port is None:
-            port = int(env_vars.get("SIJIL_PORT") or DEFAULT_PORT)
+            port = count_setting(env_vars, "SIJIL_PORT", DEFAULT_PORT)
         database_url = env_vars.get("SIJIL_DATABASE_URL") or f"sqlite:///{instance_dir}/sijil.db"
-        base_url = (env_vars.get("SIJIL_BASE_URL") or f"http://localhost:{port}").rstrip("/")
+        given_base = (env_vars.get("SIJIL_BASE_URL") or "").strip().rstrip("/")
+        # Production without SIJIL_BASE_URL: "" until the instance's stored one fills it in.
+        base_url = given_base or (f"http://localhost:{port}" if development else "")
         defaults: list[str] = []
-        passphrase = read_secret(env_vars, "SIJIL_KEY_PASSPHRASE")
-        if not passphrase:
-            passphrase = DEV_KEY_PASSPHRASE
-            defaults.append("SIJIL_KEY_PASSPHRASE")
-        secret_key = read_secret(env_vars, "SIJIL_SECRET_KEY")
-        if not secret_key:
-            secret_key = DEV_SECRET_KEY
-            defaults.append("SIJIL_SECRET_KEY")
+        missing: list[str] = []
+
+        def required(name: str, dev_default: str) -> str:
+            value = read_secret(env_vars, name)
+            if value:
+                return value
+            if development:
+                defaults.append(name)
+                return dev_default
+            missing.append(name)
+            return ""
+
+        passphrase = required("SIJIL_KEY_PASSPHRASE", DEV_KEY_PASSPHRASE)
+        secret_key = required("SIJIL_SECRET_KEY", DEV_SECRET_KEY)
+        verifier_url = required("SIJIL_VERIFIER_URL", DEV_VERIFIER_URL).strip().rstrip("/")
+        if missing:
+            raise InsecureSettingsError(
+                f"{', '.join(missing)} not set: the issuer refuses to start without "
+                f"{'it' if len(missing) == 1 else 'them'} (set each, or its _FILE form; for "
+                "local development only, set SIJIL_ENV=development to use public dev defaults)"
+            )
+        fallbacks = tuple(
+            key.strip()
+            for key in read_secret(env_vars, "SIJIL_SECRET_KEY_FALLBACKS").split(",")
+            if key.strip()
+        )
         settings = cls(
             instance_dir=instance_dir,
             database_url=database_url,
@@ -168,6 +223,15 @@ class Settings:
             secret_key=secret_key,
             env=env,
             dev_defaults=tuple(defaults),
+            base_url_given=bool(given_base),
+            secret_key_fallbacks=fallbacks,
+            verifier_url=verifier_url,
+            mail_from=env_vars.get("SIJIL_MAIL_FROM", "").strip(),
+            smtp_host=env_vars.get("SIJIL_SMTP_HOST", "").strip(),
+            smtp_port=count_setting(env_vars, "SIJIL_SMTP_PORT", 587),
+            smtp_username=env_vars.get("SIJIL_SMTP_USERNAME", "").strip(),
+            smtp_password=read_secret(env_vars, "SIJIL_SMTP_PASSWORD"),
+            smtp_starttls=flag_setting(env_vars, "SIJIL_SMTP_STARTTLS", True),
             rate_limits_enabled=flag_setting(env_vars, "SIJIL_RATE_LIMITS_ENABLED", True),
             rate_limit_claim_request=rate_limit_setting(
                 env_vars, "SIJIL_RATE_LIMIT_CLAIM_REQUEST", "5/minute;30/hour"
@@ -195,16 +259,23 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        """Refuse unsafe production settings (``INSECURE_SETTINGS``)."""
+        """Refuse unsafe production settings (``INSECURE_SETTINGS``, naming the variable)."""
         if not self.is_production:
             return
-        if self.key_passphrase == DEV_KEY_PASSPHRASE or len(self.key_passphrase) < 12:
+        if self.key_passphrase == DEV_KEY_PASSPHRASE or len(self.key_passphrase) < _MIN_PASSPHRASE:
             raise InsecureSettingsError(
-                "production needs SIJIL_KEY_PASSPHRASE set to a secret of 12+ characters"
+                f"production needs SIJIL_KEY_PASSPHRASE set to a secret of {_MIN_PASSPHRASE}+ "
+                "characters"
             )
-        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 16:
-            raise InsecureSettingsError(
-                "production needs SIJIL_SECRET_KEY set to a secret of 16+ characters"
-            )
-        if not self.base_url.startswith("https://"):
+        for name, key in [
+            ("SIJIL_SECRET_KEY", self.secret_key),
+            *(("SIJIL_SECRET_KEY_FALLBACKS", k) for k in self.secret_key_fallbacks),
+        ]:
+            if key == DEV_SECRET_KEY or len(key) < _MIN_SECRET_KEY:
+                raise InsecureSettingsError(
+                    f"production needs {name} set to secrets of {_MIN_SECRET_KEY}+ characters"
+                )
+        if self.base_url and not self.base_url.startswith("https://"):
             raise InsecureSettingsError("production needs an https:// SIJIL_BASE_URL")
+        if not self.verifier_url.startswith("https://"):
+            raise InsecureSettingsError("production needs an https:// SIJIL_VERIFIER_URL")

@@ -18,11 +18,14 @@ it runs on:
   loopback through, nothing else.
 * Redirects are followed by hand (at most ``max_redirects``) and every hop is checked
   again from the start.
-* Per-operation socket ``timeout`` plus an overall deadline (``total_timeout``, default
-  3 x ``timeout``; checked between reads, so the worst case is about
-  ``total_timeout + timeout``; DNS lookups use the system resolver's own timeout); a body cap
-  (``max_bytes``) enforced from ``Content-Length`` and while streaming; compressed
-  bodies are not accepted (``Accept-Encoding: identity``).
+* Per-operation socket ``timeout`` plus an overall deadline per fetch (``total_timeout``,
+  default 3 x ``timeout``); every socket operation waits at most until that deadline
+  (DNS lookups use the system resolver's own timeout); a body cap (``max_bytes``)
+  enforced from ``Content-Length`` and while streaming; compressed bodies are not
+  accepted (``Accept-Encoding: identity``).
+* :meth:`SafeFetcher.scoped` gives a view with a smaller body cap (controller documents)
+  and/or an absolute deadline shared by several fetches (one verification's deadline);
+  :class:`ScopedFetcher` is that ability as a protocol, for wrappers that forward it.
 
 Errors (all :class:`FetchError`, code ``FETCH_ERROR`` unless noted):
 ``FETCH_FORBIDDEN_ADDRESS``, ``FETCH_TOO_LARGE``, ``FETCH_TIMEOUT``,
@@ -31,6 +34,7 @@ Errors (all :class:`FetchError`, code ``FETCH_ERROR`` unless noted):
 
 from __future__ import annotations
 
+import copy
 import http.client
 import ipaddress
 import json
@@ -54,6 +58,7 @@ __all__ = [
     "ForbiddenAddressError",
     "ResponseTooLargeError",
     "SafeFetcher",
+    "ScopedFetcher",
     "UnexpectedContentTypeError",
     "is_forbidden_address",
     "system_resolve",
@@ -135,6 +140,20 @@ class Fetcher(Protocol):
 
     def get_bytes(self, url: str, *, accept: str = "*/*") -> FetchResponse:
         """The response at ``url`` (2xx only). Raises ``FetchError`` subclasses."""
+        ...
+
+
+@runtime_checkable
+class ScopedFetcher(Fetcher, Protocol):
+    """A :class:`Fetcher` that can give a narrower view of itself.
+
+    ``scoped(deadline=..., max_bytes=...)`` returns a fetcher whose fetches end by
+    ``deadline`` (a :func:`time.monotonic` value) and refuse bodies over ``max_bytes``;
+    ``None`` keeps the current value, and a view never widens its parent's limits.
+    """
+
+    def scoped(self, *, deadline: float | None = None, max_bytes: int | None = None) -> Fetcher:
+        """A view of this fetcher with the tighter of its own and the given limits."""
         ...
 
 
@@ -224,6 +243,7 @@ class SafeFetcher:
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self._resolve = resolve or system_resolve
+        self._deadline: float | None = None
         self._tls = ssl.create_default_context(cafile=cafile)
         self._tls.minimum_version = ssl.TLSVersion.TLSv1_2
         if allow_local:
@@ -233,6 +253,16 @@ class SafeFetcher:
             )
 
     # -- public ------------------------------------------------------------------------
+
+    def scoped(self, *, deadline: float | None = None, max_bytes: int | None = None) -> SafeFetcher:
+        """A view sharing this fetcher's policy and TLS context, with the tighter deadline
+        (``time.monotonic()`` value) and body cap. See :class:`ScopedFetcher`."""
+        view = copy.copy(self)
+        if deadline is not None:
+            view._deadline = deadline if self._deadline is None else min(self._deadline, deadline)
+        if max_bytes is not None:
+            view.max_bytes = min(self.max_bytes, max_bytes)
+        return view
 
     def get_json(self, url: str, *, accept: str = DEFAULT_JSON_ACCEPT) -> Any:
         """GET ``url`` and parse JSON; the media type must be JSON (``*/json``, ``*+json``).
@@ -254,6 +284,8 @@ class SafeFetcher:
     def get_bytes(self, url: str, *, accept: str = "*/*") -> FetchResponse:
         """GET ``url``, following checked redirects; 2xx responses only."""
         deadline = time.monotonic() + self.total_timeout
+        if self._deadline is not None:
+            deadline = min(deadline, self._deadline)
         current = url
         for _hop in range(self.max_redirects + 1):
             response = self._get_once(current, accept=accept, deadline=deadline)
@@ -373,14 +405,30 @@ class SafeFetcher:
                 "Connection": "close",
             },
         )
+        sock = conn.sock
+        self._wait_at_most(sock, url, deadline)
         resp = conn.getresponse()
         try:
-            return self._read(resp, url, deadline)
+            return self._read(resp, url, deadline, sock)
         finally:
             # With "Connection: close" the response owns the socket; close it here.
             resp.close()
 
-    def _read(self, resp: http.client.HTTPResponse, url: str, deadline: float) -> FetchResponse:
+    def _wait_at_most(self, sock: socket.socket | None, url: str, deadline: float) -> None:
+        """Let the next socket operation wait no longer than ``timeout`` or the deadline."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchTimeoutError(f"{url}: timed out", url=url)
+        if sock is not None:
+            sock.settimeout(min(self.timeout, remaining))
+
+    def _read(
+        self,
+        resp: http.client.HTTPResponse,
+        url: str,
+        deadline: float,
+        sock: socket.socket | None = None,
+    ) -> FetchResponse:
         headers = {k.lower(): v for k, v in resp.getheaders()}
         if resp.status in _REDIRECTS:
             return FetchResponse(url=url, status=resp.status, headers=headers)
@@ -397,6 +445,7 @@ class SafeFetcher:
         while True:
             if time.monotonic() > deadline:
                 raise FetchTimeoutError(f"{url}: timed out reading the body", url=url)
+            self._wait_at_most(sock, url, deadline)
             chunk = resp.read1(_CHUNK)
             if not chunk:
                 break

@@ -1,4 +1,4 @@
-"""Key pairs for Ed25519, P-256 and P-384, in Multikey and JWK form.
+"""Key pairs for Ed25519, P-256, P-384 and RSA, in Multikey and JWK form.
 
 One :class:`KeyPair` per key; it may be public-only (a verifier's view of a
 verification method) or hold the private key (an issuer's signing key). ``id`` and
@@ -12,7 +12,13 @@ Ed25519 ``0xed01`` + 32 bytes, P-256 ``0x8024`` + 33-byte compressed point, P-38
 ``privateKeyMultibase``): Ed25519 ``0x8026`` + 32-byte seed (the 64-byte seed||public
 form of the 1EdTech vector is also read), P-256 ``0x8626`` + 32, P-384 ``0x8726`` + 48.
 
-Signatures: Ed25519 raw 64 bytes (RFC 8032). ECDSA signs ``data`` with the curve's hash
+RSA (for JOSE ``RS256`` only: Open Badges 3.0 names it the minimum JWT algorithm) is
+``rsa-pub`` ``0x8524`` + DER PKCS#1 RSAPublicKey and ``rsa-priv`` ``0x8526`` + DER PKCS#1
+RSAPrivateKey (multicodec table, as did:key uses for RSA); moduli below 2048 bits
+(:data:`RSA_MIN_BITS`) or above 8192 bits are refused everywhere a key is built.
+
+Signatures: Ed25519 raw 64 bytes (RFC 8032). RSA: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518
+section 3.3, ``RS256``). ECDSA signs ``data`` with the curve's hash
 (P-256 SHA-256, P-384 SHA-384; Data Integrity ECDSA Cryptosuites 1.0, section 3.3),
 deterministically per RFC 6979, encoded raw ``r||s`` (IEEE P1363), not DER.
 Verification accepts high-S signatures, as the ECDSA cryptosuite vectors require.
@@ -29,7 +35,7 @@ from typing import Any, ClassVar, Literal, Self, cast
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
@@ -47,29 +53,37 @@ from keys import multibase
 
 __all__ = [
     "PUBLIC_KEY_HEADERS",
+    "RSA_MAX_BITS",
+    "RSA_MIN_BITS",
     "SECRET_KEY_HEADERS",
     "EcdsaKeyPair",
     "Ed25519KeyPair",
     "KeyPair",
     "KeyType",
     "MissingPrivateKeyError",
+    "RsaKeyPair",
     "load_keypair",
 ]
 
-KeyType = Literal["Ed25519", "P-256", "P-384"]
-KEY_TYPES: tuple[KeyType, ...] = ("Ed25519", "P-256", "P-384")
+KeyType = Literal["Ed25519", "P-256", "P-384", "RSA"]
+KEY_TYPES: tuple[KeyType, ...] = ("Ed25519", "P-256", "P-384", "RSA")
+
+RSA_MIN_BITS = _jwk.RSA_MIN_BITS
+RSA_MAX_BITS = _jwk.RSA_MAX_BITS
 
 #: multicodec varint headers of ``publicKeyMultibase`` values, by key type.
 PUBLIC_KEY_HEADERS: dict[KeyType, bytes] = {
     "Ed25519": b"\xed\x01",
     "P-256": b"\x80\x24",
     "P-384": b"\x81\x24",
+    "RSA": b"\x85\x24",
 }
 #: multicodec varint headers of ``secretKeyMultibase`` values, by key type.
 SECRET_KEY_HEADERS: dict[KeyType, bytes] = {
     "Ed25519": b"\x80\x26",
     "P-256": b"\x86\x26",
     "P-384": b"\x87\x26",
+    "RSA": b"\x85\x26",
 }
 _PUBLIC_LENGTHS: dict[KeyType, tuple[int, ...]] = {"Ed25519": (32,), "P-256": (33,), "P-384": (49,)}
 _SECRET_LENGTHS: dict[KeyType, tuple[int, ...]] = {
@@ -94,7 +108,7 @@ def _split_header(raw: bytes, headers: Mapping[KeyType, bytes], what: str) -> tu
 
 
 class KeyPair(ABC):
-    """An Ed25519, P-256 or P-384 key, public-only or with its private key.
+    """An Ed25519, P-256, P-384 or RSA key, public-only or with its private key.
 
     Use the classmethod constructors (:meth:`generate`, :meth:`from_multikey`,
     :meth:`from_public_multibase`, :meth:`from_jwk`); they return the right subclass.
@@ -227,6 +241,8 @@ class KeyPair(ABC):
         if key_type in ("P-256", "P-384"):
             curve = EcdsaKeyPair.CURVES[key_type]
             return EcdsaKeyPair(ec.generate_private_key(curve), id=id, controller=controller)
+        if key_type == "RSA":
+            return RsaKeyPair.generate_rsa(id=id, controller=controller)
         raise MalformedValueError(f"unsupported key type {key_type!r}")
 
     @classmethod
@@ -242,6 +258,8 @@ class KeyPair(ABC):
         if not value.startswith("z"):
             raise MalformedValueError("publicKeyMultibase must be base58btc ('z')")
         key_type, body = _split_header(raw, PUBLIC_KEY_HEADERS, "publicKeyMultibase")
+        if key_type == "RSA":
+            return RsaKeyPair.from_der(body, private=False, id=id, controller=controller)
         if len(body) not in _PUBLIC_LENGTHS[key_type]:
             raise MalformedValueError(
                 f"{key_type} publicKeyMultibase has {len(body)} key bytes, "
@@ -271,6 +289,8 @@ class KeyPair(ABC):
         """
         raw = multibase.decode(value)
         key_type, body = _split_header(raw, SECRET_KEY_HEADERS, "secretKeyMultibase")
+        if key_type == "RSA":
+            return RsaKeyPair.from_der(body, private=True, id=id, controller=controller)
         if len(body) not in _SECRET_LENGTHS[key_type]:
             raise MalformedValueError(
                 f"{key_type} secretKeyMultibase has {len(body)} bytes, "
@@ -348,6 +368,8 @@ class KeyPair(ABC):
         key = _jwk.import_jwk(jwk)
         if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
             return Ed25519KeyPair(key, id=id, controller=controller)
+        if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+            return RsaKeyPair(key, id=id, controller=controller)
         return EcdsaKeyPair(key, id=id, controller=controller)
 
 
@@ -513,11 +535,140 @@ class EcdsaKeyPair(KeyPair):
         return type(self)(key, id=id, controller=controller)
 
 
-def load_keypair(path: str | Path) -> KeyPair:
-    """Read a KEY.json file (a Multikey pair, as in the spec vectors).
+class RsaKeyPair(KeyPair):
+    """An RSA key (2048 to 8192 bits) for JOSE ``RS256`` (RSASSA-PKCS1-v1_5 with SHA-256).
 
+    No Data Integrity cryptosuite signs with RSA; the Open Badges 3.0 JSON Web Token proof
+    format names ``RS256`` as the algorithm every implementation supports.
+    """
+
+    jose_alg = "RS256"
+    hash_name = "sha256"
+
+    def __init__(
+        self,
+        key: rsa.RSAPrivateKey | rsa.RSAPublicKey,
+        *,
+        id: str | None = None,
+        controller: str | None = None,
+    ) -> None:
+        super().__init__(id=id, controller=controller)
+        self.key_type = "RSA"
+        if not RSA_MIN_BITS <= key.key_size <= RSA_MAX_BITS:
+            raise MalformedValueError(
+                f"RSA keys must have {RSA_MIN_BITS} to {RSA_MAX_BITS} bits, not {key.key_size}"
+            )
+        if isinstance(key, rsa.RSAPrivateKey):
+            self._private: rsa.RSAPrivateKey | None = key
+            self._public = key.public_key()
+        else:
+            self._private = None
+            self._public = key
+        self.signature_length = (self._public.key_size + 7) // 8
+        self._public_der = self._public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+        )
+
+    @classmethod
+    def generate_rsa(
+        cls, bits: int = RSA_MIN_BITS, *, id: str | None = None, controller: str | None = None
+    ) -> RsaKeyPair:
+        """A fresh RSA key of ``bits`` (public exponent 65537). MALFORMED_VALUE_ERROR."""
+        if not RSA_MIN_BITS <= bits <= RSA_MAX_BITS:
+            raise MalformedValueError(
+                f"RSA keys must have {RSA_MIN_BITS} to {RSA_MAX_BITS} bits, not {bits}"
+            )
+        return cls(
+            rsa.generate_private_key(public_exponent=65537, key_size=bits),
+            id=id,
+            controller=controller,
+        )
+
+    @classmethod
+    def from_der(
+        cls,
+        der: bytes,
+        *,
+        private: bool,
+        id: str | None = None,
+        controller: str | None = None,
+    ) -> RsaKeyPair:
+        """From DER PKCS#1 ``RSAPublicKey`` / ``RSAPrivateKey`` (the multicodec forms).
+
+        Raises MALFORMED_VALUE_ERROR for anything else or a key outside the size bounds.
+        """
+        try:
+            if private:
+                loaded_private = serialization.load_der_private_key(der, password=None)
+                if not isinstance(loaded_private, rsa.RSAPrivateKey):
+                    raise MalformedValueError("rsa-priv does not hold an RSA private key")
+                return cls(loaded_private, id=id, controller=controller)
+            loaded_public = serialization.load_der_public_key(der)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise MalformedValueError("RSA key is not DER PKCS#1") from exc
+        if not isinstance(loaded_public, rsa.RSAPublicKey):
+            raise MalformedValueError("rsa-pub does not hold an RSA public key")
+        return cls(loaded_public, id=id, controller=controller)
+
+    @property
+    def bits(self) -> int:
+        """The modulus size in bits."""
+        return self._public.key_size
+
+    @property
+    def public_key_bytes(self) -> bytes:
+        """DER PKCS#1 ``RSAPublicKey``."""
+        return self._public_der
+
+    @property
+    def has_private(self) -> bool:
+        return self._private is not None
+
+    def _require_private(self) -> rsa.RSAPrivateKey:
+        if self._private is None:
+            raise MissingPrivateKeyError("this RSA key pair has no private key")
+        return self._private
+
+    def secret_key_bytes(self) -> bytes:
+        """DER PKCS#1 ``RSAPrivateKey``."""
+        return self._require_private().private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+
+    def sign(self, data: bytes) -> bytes:
+        """RSASSA-PKCS1-v1_5 with SHA-256 (deterministic)."""
+        return self._require_private().sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        if len(signature) != self.signature_length:
+            raise ProofVerificationError(
+                f"RS256 signature must be {self.signature_length} bytes, got {len(signature)}"
+            )
+        try:
+            self._public.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature as exc:
+            raise ProofVerificationError("RSA signature does not verify") from exc
+
+    def _pyca_public(self) -> rsa.RSAPublicKey:
+        return self._public
+
+    def _pyca_private(self) -> rsa.RSAPrivateKey:
+        return self._require_private()
+
+    def _copy(self, *, id: str | None, controller: str | None, private: bool) -> Self:
+        key = self._require_private() if private else self._public
+        return type(self)(key, id=id, controller=controller)
+
+
+def load_keypair(path: str | Path) -> KeyPair:
+    """Read a KEY.json file: a Multikey pair (as in the spec vectors) or a private JWK.
+
+    A JWK (an object with ``kty``; the only form for RSA keys) takes its verification
+    method id from ``kid`` (or ``id``) and an optional ``controller``.
     Raises ``PARSING_ERROR`` when the file cannot be read or is not JSON, and
-    ``MALFORMED_VALUE_ERROR`` when it is not a valid Multikey pair.
+    ``MALFORMED_VALUE_ERROR`` when it is not a valid key.
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -529,4 +680,11 @@ def load_keypair(path: str | Path) -> KeyPair:
         raise ParsingError(f"key file {str(path)!r} is not JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise MalformedValueError(f"key file {str(path)!r} is not a JSON object")
+    if "kty" in doc:
+        key_id = doc.get("kid", doc.get("id"))
+        controller = doc.get("controller")
+        for name, value in (("kid", key_id), ("controller", controller)):
+            if value is not None and not isinstance(value, str):
+                raise MalformedValueError(f"key file {name} must be a string")
+        return KeyPair.from_jwk(cast(dict[str, Any], doc), id=key_id, controller=controller)
     return KeyPair.from_multikey(cast(dict[str, Any], doc))

@@ -7,6 +7,13 @@ The clear metadata (key id, type, controller, public key, created) is the GCM
 associated data, so it cannot be swapped between files or edited without the
 decryption failing. After decryption the secret must derive the stored public key.
 
+Writes are atomic: a key file is written to ``<name>.<host>-<pid>-<random>.tmp`` (fsynced)
+and then linked or renamed into place, so a killed writer never leaves a half-written key. A
+killed writer can leave its ``.tmp`` file; opening the store removes such leftovers (those of a
+process of this host that is gone, and any older than :data:`STALE_TMP_SECONDS`). Every file
+system failure (read-only store, disk full, permissions) is ``KEYSTORE_ERROR`` naming the path
+and the reason, never a bare ``OSError``.
+
 The passphrase comes from the ``SIJIL_KEY_PASSPHRASE`` environment variable
 (:meth:`KeyStore.from_env`), e.g. a mounted secret; a development default exists only
 when asked for explicitly and logs a WARNING each time. Writing a key in plaintext
@@ -27,6 +34,8 @@ import json
 import logging
 import os
 import secrets
+import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +51,7 @@ from keys.keypair import KeyPair, KeyType
 __all__ = [
     "DEV_PASSPHRASE",
     "PASSPHRASE_ENV",
+    "STALE_TMP_SECONDS",
     "KeyExistsError",
     "KeyInfo",
     "KeyNotFoundError",
@@ -59,6 +69,9 @@ DEV_PASSPHRASE = "sijil-development-passphrase-NOT-A-SECRET"  # noqa: S105 - pub
 _FORMAT = "sijil-keystore-v1"
 _MIN_N, _MAX_N = 2**14, 2**20
 _SUFFIX = ".key.json"
+_TMP = ".tmp"
+#: A ``.tmp`` file older than this is a leftover whatever process wrote it (other hosts too).
+STALE_TMP_SECONDS = 3600
 
 
 class KeystoreError(SijilError):
@@ -128,6 +141,17 @@ def _unb64(text: Any) -> bytes:
         raise KeystoreError("key file field is not base64url") from exc
 
 
+def _is_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _aad(header: Mapping[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
@@ -143,6 +167,36 @@ class KeyStore:
         self.directory = Path(directory)
         self._passphrase = passphrase.encode("utf-8")
         self._scrypt_n = scrypt_n
+        self.removed_leftovers = self._remove_leftovers()
+
+    def _remove_leftovers(self) -> tuple[str, ...]:
+        """Delete ``.tmp`` files of killed writers (see module docstring); their names.
+
+        Best effort: a store that cannot be listed or written is reported when it is used.
+        """
+        removed: list[str] = []
+        host = socket.gethostname()
+        try:
+            candidates = list(self.directory.glob("*" + _SUFFIX + ".*" + _TMP))
+        except OSError:
+            return ()
+        for path in candidates:
+            writer = path.name[: -len(_TMP)].split(_SUFFIX + ".", 1)[-1].rsplit("-", 2)
+            try:
+                age = time.time() - path.stat().st_mtime
+            except OSError:
+                continue
+            mine = len(writer) == 3 and writer[0] == host and writer[1].isdigit()
+            if age < STALE_TMP_SECONDS and not (mine and not _is_alive(int(writer[1]))):
+                continue
+            try:
+                path.unlink()
+            except OSError as exc:
+                log.warning("cannot remove the leftover key store file %s: %s", path, exc)
+                continue
+            log.warning("removed %s, left by an interrupted key store write", path)
+            removed.append(path.name)
+        return tuple(removed)
 
     @classmethod
     def from_env(
@@ -174,6 +228,10 @@ class KeyStore:
 
     # -- files ------------------------------------------------------------------------
 
+    def path_of(self, key_id: str) -> Path:
+        """The file that holds (or would hold) ``key_id``: what to copy between key stores."""
+        return self._path(key_id)
+
     def _path(self, key_id: str) -> Path:
         # Key ids are URLs (did:web:...#key-1); the file name is a digest of the id.
         return self.directory / (hashlib.sha256(key_id.encode("utf-8")).hexdigest()[:32] + _SUFFIX)
@@ -204,11 +262,17 @@ class KeyStore:
         return envelope
 
     def _write_private(self, path: Path, data: bytes, *, overwrite: bool) -> None:
-        """Write ``data`` to ``path`` with mode 0600 from the first byte (atomic rename)."""
-        tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
+        """Write ``data`` to ``path`` with mode 0600 from the first byte (atomic rename).
+
+        Raises ``KEYSTORE_KEY_EXISTS`` and ``KEYSTORE_ERROR`` (read-only store, disk full, ...).
+        """
+        writer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp = path.with_name(f"{path.name}.{writer}{_TMP}")
+        created = False
         try:
             self._ensure_directory()
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            created = True
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -220,10 +284,15 @@ class KeyStore:
         except FileExistsError:
             raise KeyExistsError(f"{path} already exists") from None
         except OSError as exc:
-            raise KeystoreError(f"cannot write {path}: {exc}") from exc
+            raise KeystoreError(
+                f"cannot write the key file {path}: {exc.strerror or exc} (errno "
+                f"{exc.errno}); make the key store folder writable with free space, then retry"
+            ) from exc
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            if created:
+                # Unlinking can fail too (read-only store): never mask the error above.
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
     # -- keys ---------------------------------------------------------------------------
 

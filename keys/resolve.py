@@ -18,7 +18,17 @@ Where documents come from:
   the injected :class:`keys.fetch.Fetcher`;
 * ``https:`` controller documents — the URL itself, through the fetcher.
 
-Fetched documents are cached for ``ttl`` seconds of the injected ``clock``. Without a
+Fetched documents are cached for ``ttl`` seconds of the injected ``clock`` (monotonic by
+default) in a :class:`keys.cache.ExpiringCache` bounded in bytes (``max_cache_bytes``,
+:data:`MAX_CACHE_BYTES`): entries are kept as their JSON text, so the bound is exact and a
+hit parses a fresh copy. A fetched controller document may be at most
+``max_document_bytes`` (:data:`MAX_DOCUMENT_BYTES`, 64 KiB; a real DID document is a few
+KiB): the cap is passed to a :class:`keys.fetch.ScopedFetcher` so a larger body is refused
+while downloading (``FETCH_TOO_LARGE``), before it is parsed. :meth:`Resolver.with_fetcher`
+gives a view sharing the pinned documents and the cache but fetching through another
+fetcher (one verification's budgeted fetcher). With ``stale_max_age > 0`` the last good
+copy of each fetched document is also kept (:mod:`keys.stale`) and used, recorded as a
+``key_document`` stale use, when a later fetch fails for an issuer outage. Without a
 fetcher only did:key and pinned documents resolve. Fetch failures propagate as the
 fetcher's own ``FetchError`` codes (``FETCH_FORBIDDEN_ADDRESS`` etc.) so a report says
 why a did:web document was unreachable.
@@ -33,19 +43,23 @@ only care about "unusable key" catch one class): ``INVALID_VERIFICATION_METHOD_U
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from contexts.errors import InvalidVerificationMethodError, MalformedValueError
+from keys.cache import ExpiringCache
 from keys.didkey import DID_KEY_PREFIX, InvalidDidError, resolve_did_key
 from keys.didweb import DID_WEB_PREFIX, did_web_url
-from keys.fetch import Fetcher
+from keys.fetch import Fetcher, FetchError, ResponseTooLargeError, ScopedFetcher
 from keys.keypair import KeyPair
+from keys.stale import StaleStore, StaleUse, is_outage, note_stale_use
 
 __all__ = [
+    "MAX_CACHE_BYTES",
+    "MAX_DOCUMENT_BYTES",
     "VERIFICATION_RELATIONSHIPS",
     "InvalidControllerDocumentError",
     "InvalidControllerDocumentIdError",
@@ -55,6 +69,11 @@ __all__ = [
     "find_verification_method",
     "key_from_verification_method",
 ]
+
+#: Largest fetched controller (DID) document accepted, in bytes.
+MAX_DOCUMENT_BYTES = 64 * 1024
+#: Bytes of fetched documents (as JSON text) one resolver keeps cached.
+MAX_CACHE_BYTES = 4 * 1024 * 1024
 
 VERIFICATION_RELATIONSHIPS = frozenset(
     {
@@ -186,15 +205,32 @@ class Resolver:
         *,
         ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
-        max_cached: int = 256,
+        max_cache_bytes: int = MAX_CACHE_BYTES,
+        max_document_bytes: int = MAX_DOCUMENT_BYTES,
+        stale_max_age: float = 0.0,
     ) -> None:
         self.fetcher = fetcher
         self.ttl = ttl
-        self._clock = clock
-        self._max_cached = max_cached
+        self.max_document_bytes = max_document_bytes
         self._pinned: dict[str, dict[str, Any]] = {}
-        self._cache: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._cache: ExpiringCache[str, str] = ExpiringCache(
+            max_bytes=max_cache_bytes, sizeof=len, clock=clock
+        )
+        #: Last good documents for an issuer outage (off unless ``stale_max_age > 0``).
+        self._stale: StaleStore[str, str] = StaleStore(
+            max_age=stale_max_age, max_bytes=max_cache_bytes, sizeof=len, clock=clock
+        )
         self._lock = threading.Lock()
+
+    def with_fetcher(self, fetcher: Fetcher | None) -> Resolver:
+        """A view of this resolver that fetches through ``fetcher``.
+
+        The view shares the pinned documents and the cache (what one fetches, the other
+        finds); only where new documents come from differs.
+        """
+        view = copy.copy(self)
+        view.fetcher = fetcher
+        return view
 
     def add_document(self, doc: Mapping[str, Any]) -> None:
         """Pin a controller document (keyed by its ``id``); it is served without fetching
@@ -211,6 +247,7 @@ class Resolver:
         """Forget fetched documents (pinned ones stay)."""
         with self._lock:
             self._cache.clear()
+            self._stale.clear()
 
     # -- documents ---------------------------------------------------------------------
 
@@ -229,16 +266,24 @@ class Resolver:
             pinned = self._pinned.get(url)
             if pinned is not None:
                 return copy.deepcopy(pinned)
-            cached = self._cache.get(url)
-            if cached is not None and cached[0] > self._clock():
-                return copy.deepcopy(cached[1])
-        doc = self._fetch(url)
-        with self._lock:
-            self._cache[url] = (self._clock() + self.ttl, doc)
-            self._cache.move_to_end(url)
-            while len(self._cache) > self._max_cached:
-                self._cache.popitem(last=False)
-        return copy.deepcopy(doc)
+        cached = self._cache.get(url)
+        if cached is not None:
+            parsed: dict[str, Any] = json.loads(cached)
+            return parsed
+        try:
+            doc = self._fetch(url)
+        except FetchError as exc:
+            stale = self._stale.last_good(url) if is_outage(exc) else None
+            if stale is None:
+                raise
+            text, age = stale
+            note_stale_use(StaleUse("key_document", url, age, exc.code))
+            last: dict[str, Any] = json.loads(text)
+            return last
+        text = json.dumps(doc, separators=(",", ":"))
+        self._cache.put(url, text, self.ttl)
+        self._stale.keep(url, text)
+        return doc
 
     def _fetch(self, url: str) -> dict[str, Any]:
         if url.startswith(DID_WEB_PREFIX):
@@ -256,7 +301,16 @@ class Resolver:
             raise InvalidVerificationMethodUrlError(
                 f"{url!r} needs a network fetch and this resolver has no fetcher"
             )
-        doc = self.fetcher.get_json(location)
+        if isinstance(self.fetcher, ScopedFetcher):
+            doc = self.fetcher.scoped(max_bytes=self.max_document_bytes).get_json(location)
+        else:
+            doc = self.fetcher.get_json(location)
+            size = len(json.dumps(doc, separators=(",", ":")))
+            if size > self.max_document_bytes:
+                raise ResponseTooLargeError(
+                    f"{location}: controller document exceeds {self.max_document_bytes} bytes",
+                    url=location,
+                )
         if not isinstance(doc, dict):
             raise InvalidControllerDocumentError(
                 f"controller document at {location} is not an object"

@@ -15,7 +15,8 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from issuer.services.runtime import Runtime, open_runtime
+from issuer.services.bootstrap import open_runtime
+from issuer.services.runtime import Runtime
 from issuer.services.tokens import create_token
 from issuer.settings import Settings
 from issuer.web import create_app
@@ -45,7 +46,12 @@ def auth(token: str) -> dict[str, str]:
 
 @contextmanager
 def web_issuer(
-    instance: Path, *, base_url: str = BASE_URL, demo: bool = False, database_url: str = ""
+    instance: Path,
+    *,
+    base_url: str = BASE_URL,
+    demo: bool = False,
+    database_url: str = "",
+    status_lists: bool = False,
 ) -> Iterator[WebIssuer]:
     """A migrated runtime (default issuer; the demo when asked) and its app; closed after.
 
@@ -53,6 +59,7 @@ def web_issuer(
     """
     settings = Settings.from_env(
         {
+            "SIJIL_ENV": "development",
             "SIJIL_INSTANCE_DIR": str(instance),
             "SIJIL_DATABASE_URL": database_url,
             "SIJIL_BASE_URL": base_url,
@@ -62,7 +69,7 @@ def web_issuer(
             "SIJIL_RATE_LIMITS_ENABLED": "0",
         }
     )
-    rt = open_runtime(settings)
+    rt = open_runtime(settings, status_lists=status_lists)
     try:
         if demo:
             from issuer.services.demo import seed_demo

@@ -32,6 +32,7 @@ from browser import (
 from PIL import Image
 from playwright.sync_api import Browser, Page
 from verifier_fixtures import status_entry, status_list
+from verifier_trust import trust_for
 from verifier_web_credentials import (
     ACHIEVEMENT_NAME,
     ISSUER_NAME,
@@ -44,10 +45,10 @@ from verifier_web_credentials import (
 )
 
 from verifier.baked import bake_png
+from verifier.links import pack_credential
 from verifier.settings import VerifierSettings
 from verifier.trust import TrustedIssuer, TrustList
 from verifier.web import create_app
-from verifier.web.links import pack_credential
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,10 @@ VERDICT_TEXT = {
     "expired": ("Expired", "Tamat tempoh"),
     "revoked": ("Revoked", "Dibatalkan"),
     "suspended": ("Suspended", "Digantung"),
-    "unknown_issuer": ("Unknown issuer", "Pengeluar tidak dikenali"),
+    "unknown_issuer": (
+        "Signature valid, issuer not recognised",
+        "Tandatangan betul, pengeluar tidak dikenali",
+    ),
     "status_unknown": ("Could not check status", "Status tidak dapat disemak"),
 }
 
@@ -92,23 +96,26 @@ def site() -> Iterator[Site]:
             status_list(key, suspended_url, set_bits=[4], purpose="suspension"),
             media_type="application/vc+ld+json",
         )
-        valid = sign(coa(key, status=[status_entry(list_url, 1)]), key)
+        valid = sign(coa(key, status=status_entry(list_url, 1)), key)
         credentials = {
             "valid": valid,
             "invalid": tampered(valid),
             "expired": sign(coa(key, valid_until="2026-02-01T00:00:00Z"), key),
-            "revoked": sign(coa(key, status=[status_entry(list_url, 3)]), key),
-            "suspended": sign(coa(key, status=[status_entry(suspended_url, 4, "suspension")]), key),
-            "status_unknown": sign(
-                coa(key, status=[status_entry(docs.url("/status/gone"), 1)]), key
-            ),
+            "revoked": sign(coa(key, status=status_entry(list_url, 3)), key),
+            "suspended": sign(coa(key, status=status_entry(suspended_url, 4, "suspension")), key),
+            "status_unknown": sign(coa(key, status=status_entry(docs.url("/status/gone"), 1)), key),
             "unknown_issuer": valid,
         }
         docs.routes["/credentials/valid"] = Route.json(valid, media_type="application/vc+ld+json")
         settings = VerifierSettings(allow_local_fetch=True)
         other = TrustList.from_issuers([TrustedIssuer("did:web:other.example.my", "Other")])
+        # "trusting_base" recognises another issuer only; "base" recognises this module's.
         trusting = create_app(settings, verifier=settings.build_verifier(trust=other))
-        with live_server(create_app(settings)) as base, live_server(trusting) as trusting_base:
+        mms_issuer = fixtures.key_from_seed(31)  # test_mms_upload_shows_the_stacked_coas
+        ours = create_app(
+            settings, verifier=settings.build_verifier(trust=trust_for(key, mms_issuer))
+        )
+        with live_server(ours) as base, live_server(trusting) as trusting_base:
             yield Site(base, trusting_base, docs, credentials)
 
 
@@ -123,7 +130,7 @@ def assert_verdict(page: Page, verdict: str) -> None:
     english, malay = VERDICT_TEXT[verdict]
     heading = page.locator("h1#verdict-h")
     heading.wait_for()
-    assert page.locator("[data-verdict]").get_attribute("data-verdict") == verdict
+    assert page.locator("section[data-verdict]").get_attribute("data-verdict") == verdict
     assert page.locator("h1#verdict-h .verdict-en").inner_text().strip() == english
     assert page.locator("h1#verdict-h .verdict-ms").inner_text().strip() == malay
 
@@ -313,5 +320,11 @@ def test_mms_upload_shows_the_stacked_coas(page: Page, site: Site, tmp_path: Pat
     stacked = page.locator("#components-h + ul").inner_text()
     for _, name in units:
         assert name in stacked
+    # Every stacked COA of a genuine MMS reads valid, never "Invalid / Tidak sah".
+    verdicts = page.locator("li.component").evaluate_all(
+        "(items) => items.map(i => i.dataset.verdict)"
+    )
+    assert verdicts == ["valid", "valid"]
+    assert "Tidak sah" not in stacked
     assert_fits_the_phone(page)
     screenshot(page, "verifier-verdict-mms")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from contexts import jcs
 from contexts.errors import MalformedValueError
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 # (input JSON, expected JCS file, hash file, hash name)
 JCS_VECTORS = [

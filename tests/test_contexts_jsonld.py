@@ -15,7 +15,7 @@ import pytest
 from contexts import CLR_V2P0, OB_V3P0, SIJIL_CONTEXT_URL, VC_V2, jsonld, rdfc
 from contexts.errors import ContextNotPinnedError, DataLossDetectionError, MalformedValueError
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 # (input JSON, expected N-Quads file, file whose @context the input borrows or None).
 # P-384 ecdsa-rdfc-2019 files use RDFC-1.0 with SHA-384 as its hash (_hash_name).

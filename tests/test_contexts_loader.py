@@ -1,4 +1,4 @@
-"""contexts.loader: pinned files, sha256 manifest, drift, offline document loader."""
+"""contexts.loader: pinned files, sha256 manifest, offline document loader."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from contexts import jsonld, loader
 from contexts.errors import ContextNotPinnedError
 from contexts.loader import ContextIntegrityError, ContextStore
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "contexts"
 PACKAGE = Path(str(resources.files("contexts")))
 FILES = PACKAGE / "files"
 MANIFEST = PACKAGE / "manifest.json"
@@ -50,20 +49,6 @@ def test_every_shipped_file_is_in_the_manifest() -> None:
         named.add(entry["file"])
         named.update(revision["file"] for revision in entry.get("also_published_as", []))
     assert {path.name for path in FILES.iterdir()} == named
-
-
-def test_no_drift_from_shared_contexts() -> None:
-    shared_manifest = json.loads((SHARED / "manifest.json").read_text(encoding="utf-8"))
-    ours = _manifest()["contexts"]
-    for url, entry in shared_manifest["contexts"].items():
-        assert ours[url] == entry, url
-        files = [entry["file"], *(r["file"] for r in entry.get("also_published_as", []))]
-        for name in files:
-            assert (FILES / name).read_bytes() == (SHARED / name).read_bytes(), name
-    shared_files = {
-        p.name for p in SHARED.iterdir() if p.name not in {"manifest.json", "README.md"}
-    }
-    assert shared_files <= {p.name for p in FILES.iterdir()}
 
 
 def test_ob_303_url_accepts_both_revisions_and_serves_the_newer() -> None:

@@ -22,7 +22,7 @@ from keys.dataintegrity.suite import decode_proof_value, encode_proof_value
 from keys.keypair import KeyPair
 from keys.resolve import Resolver
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from keys.dataintegrity.suite import encode_proof_value
 from keys.keypair import KeyPair
 from keys.resolve import Resolver
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 OB = VECTORS / "openbadges-3.0"
 CLR = VECTORS / "clr-2.0"
 BSL = VECTORS / "bitstring-status-list" / "generated"

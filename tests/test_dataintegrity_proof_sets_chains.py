@@ -19,7 +19,7 @@ from keys.dataintegrity import add_proof, get_suite, verify_proofs
 from keys.keypair import KeyPair
 from keys.resolve import Resolver
 
-DIR = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "proof-sets-chains"
+DIR = Path(__file__).resolve().parent / "vectors" / "proof-sets-chains"
 ID1 = "urn:uuid:26329423-bec9-4b2e-88cb-a7c7d9dc4544"
 ID2 = "urn:uuid:8cc9022b-6b14-4cf3-8571-74972c5feb54"
 ID3 = "urn:uuid:d94f792a-c546-4d06-b38a-da070ab56c23"

@@ -39,7 +39,7 @@ from keys.didkey import did_key_for
 from keys.keypair import KeyPair
 from keys.resolve import Resolver
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 KEY_TYPE_OF = {

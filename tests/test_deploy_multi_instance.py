@@ -33,10 +33,10 @@ from sqlalchemy import select
 
 from issuer.db.models import Award, StatusEntry
 from issuer.domain.catalogue import LearnerSpec
+from issuer.services.bootstrap import open_runtime
 from issuer.services.catalogue import upsert_learner, upsert_micro_credential
 from issuer.services.demo import DEMO_MICRO_CREDENTIALS
-from issuer.services.issuance import pin_issuer_documents
-from issuer.services.runtime import open_runtime
+from issuer.services.issuance import own_issuers, pin_issuer_documents
 from issuer.services.status import OwnStatusListFetcher
 from issuer.services.tokens import create_token
 from issuer.settings import Settings
@@ -172,6 +172,7 @@ def test_two_issuer_instances_share_one_database_and_issue_each_award_once(
         "SIJIL_BASE_URL": "https://issuer.test.example",
         "SIJIL_KEY_PASSPHRASE_FILE": str(passphrase),
         "SIJIL_SECRET_KEY": "shared-secret-key-of-every-instance",
+        "SIJIL_VERIFIER_URL": "https://verify.test.example",
         "SIJIL_LOG_FORMAT": "json",
         "SIJIL_NOTIFY_LEARNERS": "0",  # no SMTP here; production refuses to mail otherwise
     }
@@ -261,7 +262,10 @@ def test_two_issuer_instances_share_one_database_and_issue_each_award_once(
             own_lists = OwnStatusListFetcher(rt, session)
             for award in awards:
                 report = verify_credential(
-                    json.loads(award.credential_json), resolver=rt.resolver, fetcher=own_lists
+                    json.loads(award.credential_json),
+                    resolver=rt.resolver,
+                    fetcher=own_lists,
+                    trust=own_issuers(rt),
                 )
                 assert report.verified, report.to_dict()["errors"]
 

@@ -13,13 +13,14 @@ import pytest
 
 from contexts.errors import SijilError
 from issuer.settings import Settings, read_secret
-from verifier.web.logs import log_format_from_env, log_level_from_env
+from webplatform.logs import log_format_from_env, log_level_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {
     "SIJIL_BASE_URL": "https://issuer.test.example",
     "SIJIL_SECRET_KEY": "a-production-secret-key-0123456789",
     "SIJIL_ENV": "production",
+    "SIJIL_VERIFIER_URL": "https://verify.test.example",
 }
 
 

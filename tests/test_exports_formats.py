@@ -23,11 +23,11 @@ from issuer.exports.formats import (
     export_award_files,
     parse_formats,
     render_award,
-    verifier_url_from,
 )
 from issuer.exports.pdf import A4_MM
-from issuer.exports.qr import DEFAULT_VERIFIER_URL, verifier_link
+from issuer.exports.qr import verifier_link
 from issuer.services.awards import AwardView, list_awards
+from issuer.services.issuance import own_issuers
 from issuer.services.runtime import OfflineFetcher
 from verifier.baked import unbake
 from verifier.report import verify_credential
@@ -48,7 +48,11 @@ def _award(demo: WebIssuer, award_type: str) -> AwardView:
 
 def _verified(demo: WebIssuer, data: bytes) -> str:
     report = verify_credential(
-        data, resolver=demo.rt.resolver, fetcher=OfflineFetcher(), check_status=False
+        data,
+        resolver=demo.rt.resolver,
+        fetcher=OfflineFetcher(),
+        check_status=False,
+        trust=own_issuers(demo.rt),
     )
     assert report.verified, report.to_dict()["errors"]
     return report.format
@@ -138,9 +142,3 @@ def test_unknown_format_is_malformed_value(demo: WebIssuer) -> None:
         render_award(_award(demo, "COC"), "docx", verifier_url=VERIFIER)
     assert parse_formats("PDF, json,json") == ("json", "pdf")
     assert parse_formats("json,png,svg,pdf") == EXPORT_FORMATS
-
-
-def test_verifier_url_from_env_or_default(demo: WebIssuer) -> None:
-    settings = demo.rt.settings
-    assert verifier_url_from(settings, {}) == DEFAULT_VERIFIER_URL
-    assert verifier_url_from(settings, {"SIJIL_VERIFIER_URL": f"{VERIFIER}/"}) == VERIFIER

@@ -41,6 +41,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_openapi import HTML_CODE, PROBLEM_JSON, STABLE_CODE, OfflineFetcher
+from verifier_trust import trust_for
 from verifier_web_credentials import coa, issuer_key, sign
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -274,7 +275,7 @@ def typed_answer(call: Callable[[], VerificationReport]) -> str:
 
 @pytest.fixture(scope="module")
 def verifier() -> Verifier:
-    return VerifierSettings().build_verifier(fetcher=OfflineFetcher())
+    return VerifierSettings().build_verifier(fetcher=OfflineFetcher(), trust=trust_for(KEY))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from contexts import jsonld
-from contexts.loader import CLR_V2P0, OB_V3P0, SIJIL_CONTEXT_URL, VC_V2
+from contexts.loader import CLR_V2P0, OB_V3P0, VC_V2
 from issuer.credentials.builders import LearnerIdentity, build_coa, build_coc, build_mms
 from issuer.credentials.identity import identity_hash
 from issuer.domain.awards import Result
@@ -78,9 +78,18 @@ def test_coc_shape() -> None:
     coc = build_coc(
         MC1, LEARNER, issuer=ISSUER, base_url=BASE, credential_id=f"{BASE}/c/1", issued_at=AT
     )
-    assert coc["@context"] == [VC_V2, OB_V3P0, SIJIL_CONTEXT_URL]
+    assert coc["@context"] == [VC_V2, OB_V3P0]
     assert coc["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert coc["awardType"] == "COC"
+    assert "awardType" not in coc
+    award_type = coc["credentialSubject"]["achievement"]["alignment"][0]
+    assert award_type == {
+        "type": ["Alignment"],
+        "targetType": "ext:MQAAwardType",
+        "targetFramework": "MQA Micro-credential Award Types",
+        "targetCode": "COC",
+        "targetName": "Certificate of Completion",
+        "targetUrl": f"{BASE}/vocab/award-types#COC",
+    }
     assert coc["validFrom"] == "2026-11-29T08:30:15Z"
     achievement = coc["credentialSubject"]["achievement"]
     assert achievement["achievementType"] == "CertificateOfCompletion"
@@ -105,9 +114,18 @@ def test_coa_shape_and_results() -> None:
         }
     ]
     assert [i["identityType"] for i in subject["identifier"]] == ["emailAddress", "name"]
-    targets = {a["targetType"] for a in subject["achievement"]["alignment"]}
-    assert targets == {"ext:MQFLevel", "ext:LearningOutcome", "ext:Programme"}
-    assert subject["achievement"]["sltHours"] == 120
+    codes = {a["targetType"]: a.get("targetCode") for a in subject["achievement"]["alignment"]}
+    assert codes == {
+        "ext:MQAAwardType": "COA",
+        "ext:MQFLevel": "6",
+        "ext:StudentLearningTime": "120",
+        "ext:DeliveryMode": "online",
+        "ext:MicroCredentialCategory": "programme-based",
+        "ext:LearningOutcome": "DAF101-LO1",
+        "ext:Programme": "PCDA",
+    }
+    assert "sltHours" not in subject["achievement"]
+    assert "MQF Level 6" in subject["achievement"]["tag"]
     jsonld.check_safe(coa)
     assert check_schema(coa).state == "passed"
 
@@ -123,7 +141,7 @@ def test_mms_embeds_coas_verbatim_and_sums_credits() -> None:
     mms = build_mms(
         PROG, LEARNER, coas, issuer=ISSUER, base_url=BASE, credential_id="urn:m", issued_at=AT
     )
-    assert mms["@context"] == [VC_V2, CLR_V2P0, OB_V3P0, SIJIL_CONTEXT_URL]
+    assert mms["@context"] == [VC_V2, CLR_V2P0, OB_V3P0]
     assert mms["type"] == ["VerifiableCredential", "ClrCredential"]
     subject = mms["credentialSubject"]
     assert subject["verifiableCredential"] == coas
@@ -147,3 +165,28 @@ def test_schema_rejects_broken_coa() -> None:
     del coa["credentialSubject"]["achievement"]["criteria"]
     with pytest.raises(SchemaValidationError):
         check_schema(coa)
+
+
+def test_mms_restates_an_old_format_coa_achievement_in_published_terms() -> None:
+    coa = _coa(MC1, 1)
+    achievement = coa["credentialSubject"]["achievement"]
+    for alignment in list(achievement["alignment"]):
+        if alignment["targetType"] != "ext:LearningOutcome":
+            achievement["alignment"].remove(alignment)
+    del achievement["tag"]
+    achievement.update(
+        {"sltHours": 120, "mqfLevel": 6, "deliveryMode": "online"}
+        | {"microCredentialCategory": "programme-based"}
+    )
+    mms = build_mms(
+        PROG, LEARNER, [coa], issuer=ISSUER, base_url=BASE, credential_id="urn:m", issued_at=AT
+    )
+    unit = mms["credentialSubject"]["achievement"][1]
+    assert not {"sltHours", "mqfLevel", "deliveryMode", "microCredentialCategory"} & set(unit)
+    codes = {a["targetType"]: a.get("targetCode") for a in unit["alignment"]}
+    assert codes["ext:MQAAwardType"] == "COA"
+    assert codes["ext:StudentLearningTime"] == "120"
+    assert codes["ext:MQFLevel"] == "6"
+    assert mms["credentialSubject"]["verifiableCredential"] == [coa]  # the COA itself: verbatim
+    del mms["credentialSubject"]["verifiableCredential"]  # (its old terms are its own context's)
+    jsonld.check_safe(mms)

@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from issuer.cli import cli
 from issuer.services.awards import list_awards
-from issuer.services.issuance import pin_issuer_documents
-from issuer.services.runtime import open_runtime
+from issuer.services.bootstrap import open_runtime
+from issuer.services.issuance import own_issuers, pin_issuer_documents
 from issuer.services.status import OwnStatusListFetcher
 from issuer.settings import Settings
 from verifier.report import verify_credential
@@ -93,7 +93,9 @@ def test_awards_show_and_export_write_verbatim_credentials(
 def test_keys_rotate_then_old_and_new_verify(env: dict[str, str], tmp_path: Path) -> None:
     _run(env, "demo")
     out = _run(env, "keys", "rotate").stdout
-    assert "still published" in out
+    assert "staged" in out
+    assert "still signing with" in out
+    assert "signing with" in _run(env, "keys", "activate").stdout
     csv_file = tmp_path / "new.csv"
     csv_file.write_text(
         "learner_id,learner_email,learner_name,micro_credential,event,item\n"
@@ -111,7 +113,9 @@ def test_keys_rotate_then_old_and_new_verify(env: dict[str, str], tmp_path: Path
             for award in list_awards(rt, limit=None):
                 credential = award.credential()
                 methods.add(credential["proof"]["verificationMethod"])
-                report = verify_credential(credential, resolver=rt.resolver, fetcher=own_lists)
+                report = verify_credential(
+                    credential, resolver=rt.resolver, fetcher=own_lists, trust=own_issuers(rt)
+                )
                 assert report.verified, json.dumps(report.to_dict()["errors"])
         assert len(methods) == 2
     finally:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from issuer.db.models import AuditEntry, Award, StatusEntry
 from issuer.services.awards import list_awards
 from issuer.services.demo import seed_demo
+from issuer.services.issuance import own_issuers
 from issuer.services.runtime import Runtime
 from issuer.services.status import OwnStatusListFetcher
 from issuer.settings import Settings
@@ -143,5 +144,7 @@ def test_kill_9_mid_import_then_rerun(rt: Runtime, tmp_path: Path) -> None:
     with rt.reading() as session:
         own_lists = OwnStatusListFetcher(rt, session)
         for award in mine:
-            report = verify_credential(award.credential(), resolver=rt.resolver, fetcher=own_lists)
+            report = verify_credential(
+                award.credential(), resolver=rt.resolver, fetcher=own_lists, trust=own_issuers(rt)
+            )
             assert report.verified, report.to_dict()["errors"]

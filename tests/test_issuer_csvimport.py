@@ -95,3 +95,29 @@ def test_import_reports_unknown_references_by_line(rt: Runtime, tmp_path: Path) 
         (6, "MALFORMED_VALUE_ERROR"),
     ]
     assert summary.unchanged == 1
+
+
+def test_import_reads_bytes_text_or_a_stream_and_returns_the_awards_it_issued(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    seed_demo(rt)
+    from_bytes = import_progress(
+        rt, ("\ufeff" + HEADER + _rows("B1", "Bytes", "ESG201")).encode(), actor="t", chunk=3
+    )
+    from_text = import_progress(rt, HEADER + _rows("T1", "Text", "ESG201"), actor="t")
+    path = tmp_path / "stream.csv"
+    path.write_text(HEADER + _rows("R1", "Rows", "ESG201"), encoding="utf-8")
+    with path.open(encoding="utf-8", newline="") as stream:
+        from_stream = import_progress(rt, stream, actor="t")
+    for summary, learner in ((from_bytes, "B1"), (from_text, "T1"), (from_stream, "R1")):
+        assert sorted(a.award_type for a in summary.awards) == ["COA", "COC"]
+        assert {a.learner for a in summary.awards} == {learner}
+        assert dict(summary.issued) == {"COC": 1, "COA": 1}
+        held = {a.id for a in list_awards(rt, learner=learner, limit=None)}
+        assert {a.id for a in summary.awards} == held
+    assert len({from_bytes.batch, from_text.batch, from_stream.batch}) == 3
+
+
+def test_import_of_bytes_that_are_not_utf8_is_csv_format_error(rt: Runtime) -> None:
+    with pytest.raises(CsvFormatError):
+        import_progress(rt, b"learner_id\n\xff\xfe\n", actor="t")

@@ -14,8 +14,9 @@ from sqlalchemy import func, select, text
 
 from issuer.db.models import Learner
 from issuer.domain.catalogue import LearnerSpec
+from issuer.services.bootstrap import open_runtime
 from issuer.services.catalogue import upsert_learner_in
-from issuer.services.runtime import Runtime, open_runtime
+from issuer.services.runtime import Runtime
 
 SPEC = LearnerSpec("R0001", "r0001@student.example.edu.my", "Pelajar Serentak")
 

@@ -42,7 +42,8 @@ def test_upgrade_from_0001_keeps_issuers_referenced_by_keys(tmp_path: Path) -> N
         with engine.connect() as conn:
             row = conn.execute(text("SELECT slug, suspension_enabled FROM issuers")).one()
             keys = conn.execute(text("SELECT count(*) FROM issuer_keys")).scalar_one()
-        assert tuple(row) == ("uni", 1)
+        # 0011: suspension entries off for every issuer (one credentialStatus, per OB 3.0)
+        assert tuple(row) == ("uni", 0)
         assert keys == 1
     finally:
         engine.dispose()

@@ -18,9 +18,10 @@ from issuer.domain.catalogue import LearnerSpec
 from issuer.domain.progress import ProgressEvent
 from issuer.services.audit import list_audit
 from issuer.services.awards import list_awards
+from issuer.services.bootstrap import open_runtime
 from issuer.services.catalogue import upsert_learner
 from issuer.services.demo import seed_demo
-from issuer.services.issuance import evaluate_learners
+from issuer.services.issuance import evaluate_learners, own_issuers
 from issuer.services.issuers import (
     IssuerSpec,
     KeyRotationUnsupportedError,
@@ -29,13 +30,15 @@ from issuer.services.issuers import (
     rotate_key,
 )
 from issuer.services.progress import record_progress
-from issuer.services.runtime import OfflineFetcher, Runtime, open_runtime
+from issuer.services.runtime import OfflineFetcher, Runtime
 from verifier.report import verify_credential
 
 
 def _verify(rt: Runtime, credential: dict[str, object]) -> None:
     """Verify as a relying party would: the verifier's full report, did:web pinned."""
-    report = verify_credential(credential, resolver=rt.resolver, fetcher=OfflineFetcher())
+    report = verify_credential(
+        credential, resolver=rt.resolver, fetcher=OfflineFetcher(), trust=own_issuers(rt)
+    )
     assert report.verified, report.to_dict()["errors"]
     assert report.checks["schema"].status == "passed"
     assert report.checks["proof"].status == "passed"
@@ -79,7 +82,9 @@ def test_every_stored_credential_verifies_and_follows_the_schema(rt: Runtime) ->
     embedded = mms.credential()["credentialSubject"]["verifiableCredential"]
     coas = {a.credential_id: a.credential() for a in awards if a.award_type == "COA"}
     assert all(coas[c["id"]] == c for c in embedded)  # embedded verbatim
-    report = verify_credential(mms.credential(), resolver=rt.resolver, fetcher=OfflineFetcher())
+    report = verify_credential(
+        mms.credential(), resolver=rt.resolver, fetcher=OfflineFetcher(), trust=own_issuers(rt)
+    )
     assert report.checks["stacking"].status == "passed"
     assert len(report.parts) == 3
     assert all(p.verified for p in report.parts)
@@ -155,7 +160,7 @@ def test_audit_log_records_issuance_and_is_append_only(rt: Runtime) -> None:
 def test_key_rotation_keeps_old_credentials_verifying(rt: Runtime) -> None:
     seed_demo(rt)
     old = list_awards(rt, limit=None)
-    rotated = rotate_key(rt, actor="t")
+    rotated = rotate_key(rt, actor="t", activate=True)
     assert len(rotated.verification_methods) == 2
     doc = did_document(rt)
     assert [vm["id"] for vm in doc["verificationMethod"]] == list(rotated.verification_methods)

@@ -31,7 +31,7 @@ from issuer.services.idempotency import (
     remembered_response,
     request_fingerprint,
 )
-from issuer.services.issuance import sign_credential
+from issuer.services.issuance import own_issuers, sign_credential
 from issuer.services.issuers import (
     IssuerSpec,
     create_issuer,
@@ -50,11 +50,17 @@ from verifier.report import verify_credential
 
 
 def test_settings_defaults_for_development(tmp_path: Path) -> None:
-    settings = Settings.from_env({"SIJIL_INSTANCE_DIR": str(tmp_path)}, port=8123)
+    settings = Settings.from_env(
+        {"SIJIL_ENV": "development", "SIJIL_INSTANCE_DIR": str(tmp_path)}, port=8123
+    )
     assert settings.database_url == f"sqlite:///{tmp_path}/sijil.db"
     assert settings.base_url == "http://localhost:8123"
     assert settings.key_passphrase == DEV_KEY_PASSPHRASE
-    assert settings.dev_defaults == ("SIJIL_KEY_PASSPHRASE", "SIJIL_SECRET_KEY")
+    assert settings.dev_defaults == (
+        "SIJIL_KEY_PASSPHRASE",
+        "SIJIL_SECRET_KEY",
+        "SIJIL_VERIFIER_URL",
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,7 +68,12 @@ def test_settings_defaults_for_development(tmp_path: Path) -> None:
     [
         {},  # dev secrets
         {"SIJIL_KEY_PASSPHRASE": "long-enough-passphrase"},  # dev secret key
-        {"SIJIL_KEY_PASSPHRASE": "long-enough-passphrase", "SIJIL_SECRET_KEY": "x" * 32},  # http
+        {
+            "SIJIL_KEY_PASSPHRASE": "long-enough-passphrase",
+            "SIJIL_SECRET_KEY": "x" * 32,
+            "SIJIL_VERIFIER_URL": "https://verify.example.edu.my",
+            "SIJIL_BASE_URL": "http://credentials.example.edu.my",
+        },
     ],
     ids=["dev_passphrase", "dev_secret_key", "http_base_url"],
 )
@@ -78,6 +89,7 @@ def test_production_accepts_real_secrets() -> None:
             "SIJIL_KEY_PASSPHRASE": "long-enough-passphrase",
             "SIJIL_SECRET_KEY": "x" * 32,
             "SIJIL_BASE_URL": "https://credentials.example.edu.my/",
+            "SIJIL_VERIFIER_URL": "https://verify.example.edu.my",
         }
     )
     assert settings.is_production
@@ -185,7 +197,9 @@ def test_vc_api_sign_with_did_key_issuers(rt: Runtime, key_type: str, suite: str
     signed = sign_credential(rt, credential, issuer=view.slug, actor="t")
     assert signed["issuer"] == view.did
     assert signed["proof"]["cryptosuite"] == suite
-    report = verify_credential(signed, resolver=rt.resolver, fetcher=OfflineFetcher())
+    report = verify_credential(
+        signed, resolver=rt.resolver, fetcher=OfflineFetcher(), trust=own_issuers(rt)
+    )
     assert report.verified, report.to_dict()["errors"]
 
 

@@ -1,4 +1,4 @@
-"""``sijil-issuer sign`` against the spec vectors (issue 2, item 6)."""
+"""``sijil-issuer sign`` against the spec vectors."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from keys.jose import verify_vc_jwt
 from keys.keypair import KeyPair
 from keys.resolve import Resolver
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 CASES = [
     ("eddsa-rdfc-2022", "eddsa-rdfc-2022", "keyPair.json", "unsigned.json", "signedDataInt.json"),

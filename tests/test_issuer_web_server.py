@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from _https import make_tls
 from issuer_web_support import WebIssuer, web_issuer
+from verifier_trust import trust_for
 
 from issuer.devserver import ServerThread, credential_urls, dev_environment
 from issuer.devtls import ensure_dev_tls
@@ -87,13 +88,17 @@ def test_demo_learner_credentials_fetched_over_https_verify(
     for label in ("COC DAF101", "COA DAF101", "MMS PCDA"):
         assert urls[label].startswith(base + "/credentials/")
         raw = _get(urls[label], client_ctx, {"Accept": "application/vc+ld+json"})
-        report = verify_credential(raw, resolver=resolver, fetcher=fetcher)
+        report = verify_credential(
+            raw, resolver=resolver, fetcher=fetcher, trust=trust_for(json.loads(raw))
+        )
         assert report.verified, (label, report.to_dict())
     mms = json.loads(_get(urls["MMS PCDA"], client_ctx))
     embedded = mms["credentialSubject"]["verifiableCredential"]
     assert len(embedded) == 3
     for coa in embedded:
-        assert verify_credential(coa, resolver=resolver, fetcher=fetcher).verified
+        assert verify_credential(
+            coa, resolver=resolver, fetcher=fetcher, trust=trust_for(coa)
+        ).verified
 
 
 def test_wrong_ca_is_refused_by_the_fetcher(
@@ -197,7 +202,9 @@ def test_devserver_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         cafile = str(tmp_path / "instance" / "dev-tls" / "ca.pem")
         raw = _get(mms_url, ssl.create_default_context(cafile=cafile))
         fetcher = SafeFetcher(allow_local=True, cafile=cafile)
-        report = verify_credential(raw, resolver=Resolver(fetcher), fetcher=fetcher)
+        report = verify_credential(
+            raw, resolver=Resolver(fetcher), fetcher=fetcher, trust=trust_for(json.loads(raw))
+        )
         assert report.verified, report.to_dict()
         verify_url = next(
             line.split("verify: ")[-1].strip() for line in lines if "verify: " in line
@@ -212,6 +219,7 @@ def test_devserver_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
             raise
-        if proc.stdout is not None:
-            proc.stdout.close()
+        finally:  # also when the wait failed: a pipe left open fails a later test
+            if proc.stdout is not None:
+                proc.stdout.close()
     assert code == 0

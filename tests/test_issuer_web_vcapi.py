@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from issuer_web_support import WebIssuer, auth, web_issuer
 
+from issuer.services.issuance import own_issuers
 from issuer.vcdm import VC1_CONTEXT, VC2_CONTEXT
 from keys.resolve import Resolver
 from verifier.report import verify_credential
@@ -97,11 +98,11 @@ def test_issue_with_did_key_issuer_of_each_suite_and_key_type(
     assert signed["issuer"].startswith("did:key:z")
     assert signed["proof"]["cryptosuite"] == suite
     assert signed["credentialSubject"] == vc2()["credentialSubject"]
-    report = verify_credential(signed, resolver=Resolver())
+    report = verify_credential(signed, resolver=Resolver(), trust=own_issuers(web.rt))
     assert report.verified, report.to_dict()
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["alumniOf"]["name"] = "Other U"
-    assert not verify_credential(tampered, resolver=Resolver()).verified
+    assert not verify_credential(tampered, resolver=Resolver(), trust=own_issuers(web.rt)).verified
 
 
 def test_issue_with_default_did_web_issuer_keeps_caller_fields(web: WebIssuer) -> None:
@@ -113,7 +114,7 @@ def test_issue_with_default_did_web_issuer_keeps_caller_fields(web: WebIssuer) -
     assert signed["issuer"] == {"id": issuer_did, "name": "Registrar"}
     assert signed["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert signed["proof"]["verificationMethod"].startswith(issuer_did + "#")
-    assert verify_credential(signed, resolver=web.rt.resolver).verified
+    assert verify_credential(signed, resolver=web.rt.resolver, trust=own_issuers(web.rt)).verified
 
 
 def test_issue_vc_1_1_credential_gets_data_integrity_context(web: WebIssuer) -> None:
@@ -129,7 +130,7 @@ def test_issue_vc_1_1_credential_gets_data_integrity_context(web: WebIssuer) -> 
     signed = response.get_json()["verifiableCredential"]
     assert signed["@context"][0] == VC1_CONTEXT
     assert "https://w3id.org/security/data-integrity/v2" in signed["@context"]
-    assert verify_credential(signed, resolver=Resolver()).verified
+    assert verify_credential(signed, resolver=Resolver(), trust=own_issuers(web.rt)).verified
 
 
 def test_issuer_mismatch_is_400(web: WebIssuer) -> None:

@@ -21,7 +21,7 @@ from keys.didkey import (
 )
 from keys.keypair import KeyPair, load_keypair
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 GENERATED: dict[str, Any] = {
     k: v
     for k, v in json.loads(

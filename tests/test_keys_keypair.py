@@ -23,7 +23,7 @@ from keys.keypair import (
     load_keypair,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 KEY_FILES = sorted(VECTORS.glob("**/*eyPair.json"))
 

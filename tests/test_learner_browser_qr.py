@@ -36,10 +36,12 @@ from issuer_web_support import WebIssuer, auth, web_issuer
 from playwright.sync_api import Browser, Page
 
 from issuer.delivery.mail import OutboxMailer
+from issuer.delivery.notify import deliver_learner_mail
 from issuer.devserver import ServerThread
 from issuer.exports.qr import verifier_link
 from issuer.services.awards import get_award
 from issuer.services.demo import seed_demo
+from issuer.services.issuance import own_issuers
 from issuer.services.status import install_status_lists
 from issuer.web.learner import LearnerConfig, configure_learner, learner
 from keys.fetch import SafeFetcher
@@ -120,6 +122,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with web_issuer(folder / "instance", base_url=issuer_base) as web:
         install_status_lists(web.rt)
         seed_demo(web.rt)
+        verifier.trust = own_issuers(web.rt)  # the employer's verifier recognises the issuer
         if "learner" not in web.app.blueprints:
             web.app.register_blueprint(learner)
         # The QR code and share links point at the verifier; issuing mails to the outbox.
@@ -198,7 +201,7 @@ def _pdf_qr(pdf: bytes) -> list[str]:
 def _verdict(page: Page) -> tuple[str | None, str, str]:
     """(data-verdict, English heading, Malay heading) of the verifier's result page."""
     return (
-        page.locator("[data-verdict]").get_attribute("data-verdict"),
+        page.locator("section[data-verdict]").get_attribute("data-verdict"),
         page.locator("h1#verdict-h .verdict-en").inner_text().strip(),
         page.locator("h1#verdict-h .verdict-ms").inner_text().strip(),
     )
@@ -213,12 +216,15 @@ def test_issue_download_pdf_scan_qr_valid_then_revoked(
     credential_id = outcome["issued"][0]["credentialId"]
     assert credential_id.startswith(site.issuer_base + "/")
 
+    # The outbox worker's job (no worker runs in this test): deliver the queued mail now.
+    deliver_learner_mail(site.web.rt, mailer=lambda: OutboxMailer(site.outbox))
     claim = _claim_link_from_outbox(site)
     assert claim.startswith(site.issuer_base + "/claim/")
     page.goto(claim)
     card = page.locator(f"#award-{award_id}")
     assert "Sustainability Reporting Essentials" in card.inner_text()
     screenshot(page, "learner-qr-learner-page")
+    card.locator("details.actions > summary").click()
     with page.expect_download() as info:
         card.locator('a.download[data-format="pdf"]').click()
     pdf_path = tmp_path / info.value.suggested_filename

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from issuer_web_support import WebIssuer, web_issuer
-from itsdangerous import URLSafeSerializer
+from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
 from issuer.delivery.claims import (
     CLAIM_LINK_LIFETIME,
@@ -27,15 +27,29 @@ from issuer.delivery.mail import (
     MailNotConfiguredError,
     OutboxMailer,
     SmtpMailer,
-    mailer_from_env,
+    mailer_for,
 )
-from issuer.delivery.service import request_claim_link, send_claim_link
+from issuer.delivery.notify import deliver_learner_mail, queue_claim_request
+from issuer.delivery.service import learners_with_email, send_claim_link
+from issuer.outbox.events import CLAIM_REQUESTED
 from issuer.services.catalogue import get_learner
 from issuer.services.errors import NotFoundError
 from issuer.settings import Settings
 
 SECRET = "claim-test-secret"
 AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+
+class _SignedAtAT(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(AT.timestamp())
+
+
+def _signed(payload: object, salt: str = "sijil.learner-claim.v2") -> str:
+    """``payload`` signed with the issuer's key in the claim-link format, at ``AT``."""
+    token = URLSafeTimedSerializer(SECRET, salt=salt, signer=_SignedAtAT).dumps(payload)
+    assert isinstance(token, str)
+    return token
 
 
 @pytest.fixture(scope="module")
@@ -82,21 +96,21 @@ def test_token_of_another_key_is_invalid_claim_link() -> None:
 def test_other_learner_swapped_into_payload_is_invalid_claim_link() -> None:
     token = make_claim_token(SECRET, "S1001", at=AT)
     other = make_claim_token(SECRET, "S1002", at=AT)
-    payload, _sig = token.split(".")
-    _other_payload, other_sig = other.split(".")
+    payload, stamp, _sig = token.split(".")
+    _other_payload, _other_stamp, other_sig = other.split(".")
     with pytest.raises(InvalidClaimLinkError):
-        read_claim_token(SECRET, f"{payload}.{other_sig}", at=AT)
+        read_claim_token(SECRET, f"{payload}.{stamp}.{other_sig}", at=AT)
 
 
 def test_signed_payload_of_wrong_shape_is_invalid_claim_link() -> None:
-    forged = URLSafeSerializer(SECRET, salt="sijil.learner-claim.v1").dumps(["S1001"])
-    assert isinstance(forged, str)
+    for wrong_shape in (["S1001"], {"l": 1001, "e": 2**31}, {"l": "S1001", "e": True}):
+        with pytest.raises(InvalidClaimLinkError):
+            read_claim_token(SECRET, _signed(wrong_shape), at=AT)
+    untimed = URLSafeSerializer(SECRET, salt="sijil.learner-claim.v2").dumps({"l": "S1001"})
+    assert isinstance(untimed, str)
     with pytest.raises(InvalidClaimLinkError):
-        read_claim_token(SECRET, forged, at=AT)
-    session_cookie_like = URLSafeSerializer(SECRET, salt="cookie-session").dumps(
-        {"l": "S1001", "e": 2**40}
-    )
-    assert isinstance(session_cookie_like, str)
+        read_claim_token(SECRET, untimed, at=AT)
+    session_cookie_like = _signed({"l": "S1001", "e": 2**40}, salt="cookie-session")
     with pytest.raises(InvalidClaimLinkError):
         read_claim_token(SECRET, session_cookie_like, at=AT)
 
@@ -129,41 +143,53 @@ def test_send_claim_link_to_unknown_learner_is_not_found(demo: WebIssuer, tmp_pa
     assert list(tmp_path.glob("*.eml")) == []
 
 
-def test_request_claim_link_is_case_insensitive_and_silent_for_unknown(
+def test_claim_request_is_case_insensitive_and_mails_nobody_for_unknown(
     demo: WebIssuer, tmp_path: Path
 ) -> None:
-    mailer = OutboxMailer(tmp_path)
     address = get_learner(demo.rt, "S1002").email.upper()
-    assert request_claim_link(demo.rt, f"  {address} ", mailer=mailer) == 1
-    assert request_claim_link(demo.rt, "stranger@example.com", mailer=mailer) == 0
-    assert request_claim_link(demo.rt, "not an address", mailer=mailer) == 0
+    assert learners_with_email(demo.rt, f"  {address} ") == ["S1002"]
+    assert learners_with_email(demo.rt, "stranger@example.com") == []
+    assert learners_with_email(demo.rt, "not an address") == []
+    for email_address in (f"  {address} ", "stranger@example.com", "not an address"):
+        queue_claim_request(demo.rt, email_address)
+    report = deliver_learner_mail(
+        demo.rt, mailer=lambda: OutboxMailer(tmp_path), kinds={CLAIM_REQUESTED}
+    )
+    assert report.sent == ("S1002",)
     assert len(list(tmp_path.glob("*.eml"))) == 1
 
 
-def _settings(tmp_path: Path, env: str) -> Settings:
+def _settings(tmp_path: Path, env: str, **extra: str) -> Settings:
     return Settings.from_env(
         {
+            **extra,
             "SIJIL_ENV": env,
             "SIJIL_INSTANCE_DIR": str(tmp_path),
             "SIJIL_BASE_URL": "https://issuer.example",
             "SIJIL_KEY_PASSPHRASE": "a-long-production-passphrase",
             "SIJIL_SECRET_KEY": "a-long-production-secret-key",
+            "SIJIL_VERIFIER_URL": "https://verify.example",
         }
     )
 
 
-def test_mailer_from_env_development_outbox_production_smtp(tmp_path: Path) -> None:
-    dev = mailer_from_env(_settings(tmp_path, "development"), {})
+def test_mailer_for_development_outbox_production_smtp(tmp_path: Path) -> None:
+    dev = mailer_for(_settings(tmp_path, "development"))
     assert isinstance(dev, OutboxMailer)
     assert dev.folder == tmp_path.resolve() / "outbox"
-    smtp = mailer_from_env(
-        _settings(tmp_path, "production"),
-        {"SIJIL_SMTP_HOST": "smtp.example", "SIJIL_SMTP_PORT": "2525", "SIJIL_SMTP_STARTTLS": "0"},
+    smtp = mailer_for(
+        _settings(
+            tmp_path,
+            "production",
+            SIJIL_SMTP_HOST="smtp.example",
+            SIJIL_SMTP_PORT="2525",
+            SIJIL_SMTP_STARTTLS="0",
+        )
     )
     assert smtp == SmtpMailer(host="smtp.example", port=2525, starttls=False)
 
 
 def test_production_without_smtp_is_mail_not_configured(tmp_path: Path) -> None:
     with pytest.raises(MailNotConfiguredError) as caught:
-        mailer_from_env(_settings(tmp_path, "production"), {})
+        mailer_for(_settings(tmp_path, "production"))
     assert caught.value.code == "MAIL_NOT_CONFIGURED"

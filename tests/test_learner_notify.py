@@ -2,8 +2,9 @@
 
 Real parts only: the Flask app over a seeded SQLite issuer, the ``sijil-issuer`` CLI through
 Click's runner, a tiny real SMTP server on a free port (it can be told to refuse mail), and the
-development outbox folder. One mail per learner however many awards; a mail failure never loses
-an award and is audited so it can be retried.
+development outbox folder. Requests only queue the mail (outbox events committed with the
+awards); the outbox worker sends it with the app's configured mailer. One mail per learner however
+many awards; a mail failure never loses an award and is retried.
 """
 
 from __future__ import annotations
@@ -22,23 +23,25 @@ from click.testing import CliRunner, Result
 from issuer_web_support import WebIssuer, auth, web_issuer
 
 from issuer.cli import cli
-from issuer.delivery.mail import OutboxMailer, SmtpMailer
+from issuer.delivery.mail import Mailer, OutboxMailer, SmtpMailer
 from issuer.delivery.notify import (
     NOTIFY_ACTION,
-    NOTIFY_FAILED_ACTION,
-    learners_awarded,
-    notify_learners,
+    LearnerMail,
+    deliver_learner_mail,
+    resend_pending,
 )
-from issuer.delivery.service import send_claim_link
 from issuer.devserver import prepare
+from issuer.outbox.events import LEARNER_NOTIFY
+from issuer.outbox.models import OutboxEvent
+from issuer.outbox.worker import DeliveryReport, deliver_pending
 from issuer.services.audit import list_audit
 from issuer.services.awards import list_awards
+from issuer.services.bootstrap import open_runtime
 from issuer.services.demo import seed_demo
-from issuer.services.runtime import open_runtime
 from issuer.services.tokens import create_token
 from issuer.settings import Settings
 from issuer.web import create_app
-from issuer.web.learner import LearnerConfig, configure_learner
+from issuer.web.learner import LearnerConfig, configure_learner, configured_mailer
 
 VERIFIER = "https://verify.test.example"
 
@@ -124,7 +127,18 @@ def refusing_smtp() -> Iterator[SmtpServer]:
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[WebIssuer]:
     with web_issuer(tmp_path / "instance", demo=True) as issuer:
+        # the demo learners' own mail (queued when the demo was seeded) goes to a folder first
+        deliver_learner_mail(issuer.rt, mailer=lambda: OutboxMailer(tmp_path / "seed"))
         yield issuer
+
+
+def _work(web: WebIssuer) -> DeliveryReport:
+    """One outbox worker pass with the app's configured mailer."""
+
+    def mailer() -> Mailer:
+        return configured_mailer(web.app)
+
+    return deliver_pending(web.rt, [LearnerMail(mailer)])
 
 
 def _use_smtp(web: WebIssuer, server: SmtpServer) -> None:
@@ -181,6 +195,8 @@ def test_web_progress_mails_each_new_learner_once_over_smtp(
     outcome = _post_progress(web, _esg("S3001", "Lim Mei Ling 林美玲") + _esg("S3002", "Arun"))
     issued = sorted((a["learner"], a["awardType"]) for a in outcome["issued"])
     assert issued == [("S3001", "COA"), ("S3001", "COC"), ("S3002", "COA"), ("S3002", "COC")]
+    assert smtp.connections == 0  # the request queued the mail; it sent nothing
+    _work(web)
     # four awards, two learners: two mails
     assert smtp.recipients() == [
         "s3001@student.example.edu.my",
@@ -191,7 +207,7 @@ def test_web_progress_mails_each_new_learner_once_over_smtp(
     assert page.status_code == 200
     assert "Sustainability Reporting Essentials" in page.get_data(as_text=True)
     mailed = {e.target_id for e in list_audit(web.rt, action=NOTIFY_ACTION)}
-    assert mailed == {"S3001", "S3002"}
+    assert {m for m in mailed if m.startswith("S3")} == {"S3001", "S3002"}
 
 
 def test_web_csv_import_mails_each_learner_once(web: WebIssuer, smtp: SmtpServer) -> None:
@@ -204,6 +220,8 @@ def test_web_csv_import_mails_each_learner_once(web: WebIssuer, smtp: SmtpServer
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["issued"] == {"COC": 4, "COA": 4}
+    assert smtp.connections == 0
+    _work(web)
     assert smtp.recipients() == [f"s5{n:03d}@student.example.edu.my" for n in range(4)]
     assert smtp.connections == 1
 
@@ -211,39 +229,48 @@ def test_web_csv_import_mails_each_learner_once(web: WebIssuer, smtp: SmtpServer
 def test_web_progress_replayed_events_mail_nobody_again(web: WebIssuer, smtp: SmtpServer) -> None:
     _use_smtp(web, smtp)
     _post_progress(web, _esg("S3003", "Nur Aisyah"))
+    _work(web)
     assert len(smtp.messages) == 1
     again = _post_progress(web, _esg("S3003", "Nur Aisyah"))
     assert again["issued"] == []
+    assert _work(web).claimed == 0
     assert len(smtp.messages) == 1
 
 
-def test_refusing_smtp_server_loses_no_award_and_is_audited_for_retry(
+def test_refusing_smtp_server_loses_no_award_and_the_mail_is_retried(
     web: WebIssuer, refusing_smtp: SmtpServer, smtp: SmtpServer
 ) -> None:
     _use_smtp(web, refusing_smtp)
     outcome = _post_progress(web, _esg("S3004", "Kumar"))
     assert len(outcome["issued"]) == 2
+    report = _work(web)
+    assert [(e.payload["learner"], x.code) for e, x in report.failures] == [
+        ("S3004", "MAIL_DELIVERY_FAILED")
+    ]
     assert refusing_smtp.messages == []
     held = list_awards(web.rt, learner="S3004", limit=None)
     assert sorted(a.award_type for a in held) == ["COA", "COC"]
     assert all(a.status == "active" for a in held)
-    failures = list_audit(web.rt, action=NOTIFY_FAILED_ACTION)
-    assert [(f.target_id, f.detail["code"]) for f in failures] == [
-        ("S3004", "MAIL_DELIVERY_FAILED")
-    ]
-    # The admin API shows who was not reached; the retry (claim-link --send) then delivers.
-    listed = web.client().get(
-        f"/audit?action={NOTIFY_FAILED_ACTION}", headers=auth(web.tokens["admin"])
-    )
-    assert [e["targetId"] for e in listed.get_json()] == ["S3004"]
-    working = SmtpMailer("127.0.0.1", smtp.port, starttls=False)
-    send_claim_link(web.rt, failures[0].target_id, mailer=working)
+    with web.rt.reading() as session:
+        (event,) = [
+            e
+            for e in session.query(OutboxEvent).filter(OutboxEvent.kind == LEARNER_NOTIFY)
+            if e.payload["learner"] == "S3004"
+        ]
+        assert event.done_at is None
+        assert event.attempts == 1
+    # the registrar re-arms what was not delivered (claim-link --all-pending); it goes out once
+    _use_smtp(web, smtp)
+    assert resend_pending(web.rt, actor="test") == ["S3004"]
+    _work(web)
+    assert _work(web).claimed == 0
     assert smtp.recipients() == ["s3004@student.example.edu.my"]
 
 
 def test_notify_switched_off_sends_nothing(tmp_path: Path, smtp: SmtpServer) -> None:
     settings = Settings.from_env(
         {
+            "SIJIL_ENV": "development",
             "SIJIL_INSTANCE_DIR": str(tmp_path / "instance"),
             "SIJIL_KEY_PASSPHRASE": "test-passphrase-not-secret",
             "SIJIL_SECRET_KEY": "test-secret-key-not-secret",
@@ -259,35 +286,13 @@ def test_notify_switched_off_sends_nothing(tmp_path: Path, smtp: SmtpServer) -> 
         _use_smtp(web, smtp)
         outcome = _post_progress(web, _esg("S3005", "Wong"))
         assert len(outcome["issued"]) == 2
+        _work(web)
+        with rt.reading() as session:
+            kinds = {e.kind for e in session.query(OutboxEvent)}
+        assert LEARNER_NOTIFY not in kinds  # nothing queued at all
     finally:
         rt.close()
     assert smtp.messages == []
-
-
-def test_notify_learners_records_an_unknown_learner_as_failed(
-    web: WebIssuer, tmp_path: Path
-) -> None:
-    report = notify_learners(
-        web.rt, ["S1001", "NOBODY", "S1001"], mailer=lambda: OutboxMailer(tmp_path), actor="t"
-    )
-    assert report.sent == ("S1001",)
-    assert [(f.learner, f.code) for f in report.failed] == [("NOBODY", "NOT_FOUND")]
-    assert len(list(tmp_path.glob("*.eml"))) == 1
-    assert learners_awarded(list_awards(web.rt, limit=None)) == ["S1001", "S1002", "S1003"]
-
-
-# -- CLI -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "SIJIL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "SIJIL_BASE_URL": "https://issuer.cli.example",
-        "SIJIL_KEY_PASSPHRASE": "cli-test-passphrase",
-        "SIJIL_SECRET_KEY": "cli-test-secret-key",
-        "SIJIL_ENV": "development",
-    }
 
 
 def _run(env: dict[str, str], *args: str, code: int = 0) -> Result:
@@ -384,7 +389,7 @@ def test_cli_import_mails_over_one_smtp_connection(
     assert smtp.connections == 1
 
 
-def test_cli_import_with_refusing_smtp_keeps_the_awards_and_says_how_to_retry(
+def test_cli_import_with_refusing_smtp_keeps_the_awards_and_queues_the_mail(
     env: dict[str, str], tmp_path: Path, refusing_smtp: SmtpServer
 ) -> None:
     _run(env, "demo")
@@ -396,11 +401,17 @@ def test_cli_import_with_refusing_smtp_keeps_the_awards_and_says_how_to_retry(
     result = _run(env, "import-progress", str(_bulk_csv(tmp_path / "b.csv", 2)))
     assert "issued 2 COA, 2 COC" in result.stdout
     assert "mail to S5000 failed: MAIL_DELIVERY_FAILED" in result.stderr
-    assert "sijil-issuer claim-link S5001 --send" in result.stderr
+    assert "claim-link mail(s) queued" in result.stderr  # the first refusal stops trying
     rt = open_runtime(Settings.from_env(env))
     try:
         assert len(list_awards(rt, learner="S5000", limit=None)) == 2
-        failed = sorted(e.target_id for e in list_audit(rt, action=NOTIFY_FAILED_ACTION))
-        assert failed == ["S5000", "S5001"]
+        with rt.reading() as session:
+            queued = sorted(
+                e.payload["learner"]
+                for e in session.query(OutboxEvent).filter(
+                    OutboxEvent.kind == LEARNER_NOTIFY, OutboxEvent.done_at.is_(None)
+                )
+            )
+        assert [q for q in queued if q.startswith("S5")] == ["S5000", "S5001"]
     finally:
         rt.close()

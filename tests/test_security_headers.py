@@ -20,6 +20,7 @@ from issuer.delivery.claims import make_claim_token
 from issuer.services.awards import list_awards
 from issuer.services.catalogue import list_learners, list_micro_credentials, list_programmes
 from issuer.services.issuers import list_issuers
+from issuer.wallet.offers import create_offer
 from verifier.settings import VerifierSettings
 from verifier.web import create_app as create_verifier_app
 
@@ -47,6 +48,8 @@ def csp_problems(policy: str) -> list[str]:
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
     }
+    if directives.get("default-src") == ["'none'"]:  # stricter still (served images)
+        expected["default-src"] = ["'none'"]
     problems += [
         f"{name} should be {' '.join(value)}"
         for name, value in expected.items()
@@ -154,6 +157,11 @@ def _issuer_values(web: WebIssuer) -> dict[str, object]:
         "fmt": "json",
         "list_id": 1,
         "token_id": 1,
+        "action": "revoke",
+        "name": "award-types",
+        "offer_id": create_offer(
+            web.rt, learner=None, award_ids=[award.id], bind_holder=False, actor="test"
+        ).id,
     }
 
 

@@ -33,14 +33,15 @@ from issuer.cli import cli
 from issuer.delivery.claims import make_claim_token
 from issuer.delivery.mail import OutboxMailer
 from issuer.services.awards import list_awards
-from issuer.services.runtime import Runtime, open_runtime
+from issuer.services.bootstrap import open_runtime
+from issuer.services.runtime import Runtime
 from issuer.services.tokens import create_token
 from issuer.settings import Settings
 from issuer.web import create_app
 from issuer.web.learner import LearnerConfig, configure_learner
 from keys.keypair import KeyPair
 from keys.keystore import KeyStore, KeystoreBadPassphraseError
-from verifier.web.logs import JsonLogFormatter, RequestIdFilter
+from webplatform.logs import JsonLogFormatter, RequestIdFilter
 
 PASSPHRASE = "scan-test-passphrase-not-secret"
 SECRET_KEY = "scan-test-secret-key-not-secret"
@@ -282,6 +283,7 @@ def test_no_private_key_in_instance_database_or_logs(
 ) -> None:
     logs = debug_log.parent
     env = {
+        "SIJIL_ENV": "development",
         "SIJIL_INSTANCE_DIR": str(instance),
         "SIJIL_DATABASE_URL": db_url,
         "SIJIL_BASE_URL": BASE_URL,

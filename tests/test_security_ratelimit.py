@@ -17,15 +17,16 @@ from werkzeug.test import TestResponse
 
 from contexts.errors import SijilError
 from issuer.delivery.mail import OutboxMailer
+from issuer.services.bootstrap import open_runtime
 from issuer.services.issuers import ensure_default_issuer
-from issuer.services.runtime import open_runtime
 from issuer.settings import Settings
 from issuer.web import create_app as create_issuer_app
 from issuer.web.learner import LearnerConfig, configure_learner
 from issuer.web.ratelimit import CLAIM_ENDPOINTS, PUBLIC_ENDPOINTS, claim_email_key
 from verifier.settings import VerifierSettings
 from verifier.web import create_app as create_verifier_app
-from verifier.web.ratelimit import LIMITER_EXTENSION, VERIFY_ENDPOINTS, client_key, hashed_key
+from verifier.web.ratelimit import VERIFY_ENDPOINTS
+from webplatform.ratelimit import LIMITER_EXTENSION, client_key, hashed_key
 
 PROBLEM_JSON = "application/problem+json"
 CLIENT_A = {"REMOTE_ADDR": "198.51.100.7"}
@@ -88,7 +89,7 @@ def test_verifier_page_post_is_limited_with_the_error_page() -> None:
     assert first.status_code != 429
     limited = client.post("/verify", data={"credential": "{}"}, environ_base=CLIENT_A)
     assert limited.status_code == 429
-    # The human page answers its errors as HTML (verifier.web.problems), with the same code.
+    # The human page answers its errors as HTML (webplatform.problems), with the same code.
     assert limited.mimetype == "text/html"
     assert "RATE_LIMITED" in limited.get_data(as_text=True)
     assert limited.headers["Retry-After"].isdigit()
@@ -183,6 +184,7 @@ def test_verifier_settings_from_env() -> None:
     assert defaults.trusted_proxies == 0
     custom = VerifierSettings.from_env(
         {
+            "SIJIL_ENV": "development",
             "SIJIL_RATE_LIMITS_ENABLED": "0",
             "SIJIL_RATE_LIMIT_VERIFY": "5/second",
             "SIJIL_RATE_LIMIT_STORAGE_URI": "redis://cache:6379",
@@ -253,6 +255,7 @@ def test_hashed_key_hides_and_normalises_the_address() -> None:
 def _issuer(tmp_path: Path, **limits: str) -> Iterator[tuple[Flask, Path]]:
     """A real issuer app (SQLite, default issuer) with rate limits on and ``limits`` set."""
     env = {
+        "SIJIL_ENV": "development",
         "SIJIL_INSTANCE_DIR": str(tmp_path / "instance"),
         "SIJIL_BASE_URL": "https://issuer.test.example",
         "SIJIL_KEY_PASSPHRASE": "test-passphrase-not-secret",
@@ -345,10 +348,12 @@ def test_issuer_rules_name_only_public_endpoints(tmp_path: Path) -> None:
 
 
 def test_issuer_settings_from_env_defaults() -> None:
-    settings = Settings.from_env({"SIJIL_INSTANCE_DIR": "/nonexistent-sijil"})
+    settings = Settings.from_env(
+        {"SIJIL_ENV": "development", "SIJIL_INSTANCE_DIR": "/nonexistent-sijil"}
+    )
     assert settings.rate_limits_enabled is True
     assert settings.rate_limit_claim_request == "5/minute;30/hour"
     assert settings.rate_limit_claim_email == "2/minute;6/hour"
     with pytest.raises(SijilError) as err:
-        Settings.from_env({"SIJIL_RATE_LIMIT_CLAIM_EMAIL": "often"})
+        Settings.from_env({"SIJIL_ENV": "development", "SIJIL_RATE_LIMIT_CLAIM_EMAIL": "often"})
     assert err.value.code == "SETTINGS_ERROR"

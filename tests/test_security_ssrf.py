@@ -27,6 +27,7 @@ from verifier_fixtures import (
     status_list,
     vm_of,
 )
+from verifier_trust import trust_for
 
 from keys.dataintegrity import add_proof
 from keys.didweb import build_did_document
@@ -75,13 +76,13 @@ def _did_web_credential(
     doc = build_coa(key, LEARNER, "DS601", "Data Ethics", serial=1)
     doc["issuer"]["id"] = did
     if status_url is not None:
-        doc["credentialStatus"] = [status_entry(status_url, 42)]
+        doc["credentialStatus"] = status_entry(status_url, 42)
     return add_proof(doc, key, verification_method=f"{did}#key-1", created="2026-01-15T00:00:00Z")
 
 
 def _did_key_credential(key: KeyPair, status_url: str) -> dict[str, Any]:
     doc = build_coa(key, LEARNER, "DS601", "Data Ethics", serial=2)
-    doc["credentialStatus"] = [status_entry(status_url, 42)]
+    doc["credentialStatus"] = status_entry(status_url, 42)
     return add_proof(
         doc,
         key,
@@ -91,7 +92,7 @@ def _did_key_credential(key: KeyPair, status_url: str) -> dict[str, Any]:
 
 
 def _verify(fetcher: SafeFetcher, credential: dict[str, Any]) -> dict[str, Any]:
-    verifier = VerifierSettings().build_verifier(fetcher=fetcher)
+    verifier = VerifierSettings().build_verifier(fetcher=fetcher, trust=trust_for(credential))
     return dict(verifier.verify(credential, at=AT).to_dict())
 
 

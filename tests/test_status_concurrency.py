@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from issuer.db.models import Award, Learner, StatusEntry
 from issuer.domain.catalogue import LearnerSpec
+from issuer.services.bootstrap import open_runtime
 from issuer.services.catalogue import upsert_learner
 from issuer.services.issuers import ensure_default_issuer
-from issuer.services.runtime import open_runtime
 from issuer.services.status import ListAllocator, change_status, published_list
 from issuer.settings import Settings
 from verifier.bitstring import decode_list
@@ -35,6 +35,7 @@ REVOKED = 500
 def _settings(instance: Path, url: str) -> Settings:
     return Settings.from_env(
         {
+            "SIJIL_ENV": "development",
             "SIJIL_INSTANCE_DIR": str(instance),
             "SIJIL_DATABASE_URL": url,
             "SIJIL_BASE_URL": "https://issuer.test.example",

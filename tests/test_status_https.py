@@ -24,7 +24,8 @@ from issuer_web_support import WebIssuer, auth, web_issuer
 from issuer.devserver import ServerThread
 from issuer.services.awards import list_awards
 from issuer.services.demo import seed_demo
-from issuer.services.status import install_status_lists
+from issuer.services.issuance import own_issuers
+from issuer.services.status import install_status_lists, set_suspension_enabled
 from keys.dataintegrity import add_proof
 from keys.fetch import SafeFetcher
 from keys.keypair import KeyPair
@@ -102,6 +103,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     with web_issuer(tmp_path / "instance", base_url=base) as web:
         install_status_lists(web.rt)
         seed_demo(web.rt)
+        verifier.trust = own_issuers(web.rt)  # the verifier recognises the demo issuer
         switch.app = web.app
         issuer_server.start()
         verifier_server.start()
@@ -147,12 +149,47 @@ def test_issue_verify_revoke_verify_over_https(setup: Setup) -> None:
     assert "CREDENTIAL_REVOKED" in _codes(report)
 
 
+def _set_status(setup: Setup, credential_id: str, purpose: str, value: bool) -> None:
+    answer = setup.web.client().post(
+        "/credentials/status",
+        json={
+            "credentialId": credential_id,
+            "credentialStatus": [
+                {"type": "BitstringStatusListEntry", "status": value, "statusPurpose": purpose}
+            ],
+        },
+        headers=auth(setup.web.tokens["issue"]),
+    )
+    assert answer.status_code == 200, answer.get_json()
+
+
 def test_suspend_and_unsuspend_flip_the_http_verdict(setup: Setup) -> None:
-    award = list_awards(setup.web.rt, learner="S1001", award_type="COC")[0]
-    _admin(setup, f"/awards/{award.id}/suspend", "under review")
-    assert _verify(setup, award.credential())["verdict"] == "suspended"
-    _admin(setup, f"/awards/{award.id}/unsuspend", "cleared")
-    assert _verify(setup, award.credential())["verdict"] == "valid"
+    # Suspension is an issuer's opt-in: a second status entry is fine for a plain VC, though
+    # the Open Badges 3.0 schema allows one only (so awards stay revocation-only by default).
+    set_suspension_enabled(setup.web.rt, None, True, actor="test")
+    issued = setup.web.client().post(
+        "/credentials/issue",
+        json={
+            "credential": {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "id": "urn:uuid:suspendable-1",
+                "type": ["VerifiableCredential"],
+                "credentialSubject": {"id": "did:example:learner"},
+            }
+        },
+        headers=auth(setup.web.tokens["issue"]),
+    )
+    assert issued.status_code == 201, issued.get_json()
+    credential = issued.get_json()["verifiableCredential"]
+    assert [e["statusPurpose"] for e in credential["credentialStatus"]] == [
+        "revocation",
+        "suspension",
+    ]
+    assert _verify(setup, credential)["verdict"] == "valid"
+    _set_status(setup, "urn:uuid:suspendable-1", "suspension", True)
+    assert _verify(setup, credential)["verdict"] == "suspended"
+    _set_status(setup, "urn:uuid:suspendable-1", "suspension", False)
+    assert _verify(setup, credential)["verdict"] == "valid"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from verifier_fixtures import Learner, build_coa, coa_for, key_from_seed, vm_of
+from verifier_trust import trust_file, trust_for
 
 from contexts.errors import ParsingError
 from keys.jose import sign_vc_jwt
@@ -31,6 +32,7 @@ from verifier.report import verify_credential
 
 AT = datetime(2026, 7, 1, tzinfo=UTC)
 ISSUER = key_from_seed(51)
+TRUST = trust_for(ISSUER)
 LEARNER = Learner("Kavitha d/o Suresh", "kavitha@example.com", "salt-kavitha")
 SVG = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -74,7 +76,7 @@ def test_png_round_trip_and_verify() -> None:
     baked = bake_png(_png(), doc)
     assert baked.startswith(b"\x89PNG")
     assert json.loads(unbake_png(baked)) == doc
-    report = verify_credential(baked, at=AT, resolver=Resolver())
+    report = verify_credential(baked, at=AT, resolver=Resolver(), trust=TRUST)
     assert report.verified
     assert report.format == "png"
 
@@ -97,7 +99,7 @@ def test_png_rebake_replaces_the_credential() -> None:
 
 def test_png_with_jwt() -> None:
     baked = bake_png(_png(), _jwt())
-    report = verify_credential(baked, at=AT, resolver=Resolver())
+    report = verify_credential(baked, at=AT, resolver=Resolver(), trust=TRUST)
     assert report.verified
     assert report.format == "png"
 
@@ -140,7 +142,7 @@ def test_svg_round_trip_and_verify() -> None:
     assert OB3_NAMESPACE.encode() in baked
     assert b"<circle" in baked
     assert json.loads(unbake_svg(baked)) == doc
-    report = verify_credential(baked, at=AT, resolver=Resolver())
+    report = verify_credential(baked, at=AT, resolver=Resolver(), trust=TRUST)
     assert report.verified
     assert report.format == "svg"
 
@@ -150,7 +152,7 @@ def test_svg_with_jwt_uses_verify_attribute() -> None:
     baked = bake_svg(SVG, token)
     assert f'verify="{token}"'.encode() in baked
     assert unbake_svg(baked) == token
-    assert verify_credential(baked, at=AT, resolver=Resolver()).verified
+    assert verify_credential(baked, at=AT, resolver=Resolver(), trust=TRUST).verified
 
 
 def test_svg_rebake_replaces_the_credential() -> None:
@@ -177,7 +179,7 @@ def test_svg_malformed_refused() -> None:
 def test_tampered_baked_credential_is_invalid() -> None:
     doc = _coa()
     doc["credentialSubject"]["creditsEarned"] = 99
-    report = verify_credential(bake_png(_png(), doc), at=AT, resolver=Resolver())
+    report = verify_credential(bake_png(_png(), doc), at=AT, resolver=Resolver(), trust=TRUST)
     assert report.verdict == "invalid"
 
 
@@ -186,5 +188,6 @@ def test_cli_verifies_baked_files(tmp_path: Path, kind: str) -> None:
     data = bake_png(_png(), _coa()) if kind == "png" else bake_svg(SVG, _coa())
     path = tmp_path / f"badge.{kind}"
     path.write_bytes(data)
-    result = CliRunner().invoke(cli, ["--now", "2026-07-01T00:00:00Z", str(path)])
+    trust = str(trust_file(tmp_path, ISSUER))
+    result = CliRunner().invoke(cli, ["--now", "2026-07-01T00:00:00Z", "--trust", trust, str(path)])
     assert result.exit_code == 0, result.output

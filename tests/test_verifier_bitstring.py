@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shared_dir import SHARED
+from shared_dir import VECTORS
 
 from contexts.errors import MalformedValueError
 from verifier.bitstring import (
@@ -22,9 +21,7 @@ from verifier.bitstring import (
 )
 from verifier.errors import RangeError, StatusListLengthError
 
-BSL = SHARED / "vectors/bitstring-status-list"
-if not BSL.exists():
-    BSL = Path(__file__).resolve().parents[2] / "shared/vectors/bitstring-status-list"
+BSL = VECTORS / "bitstring-status-list"
 SPEC_EXAMPLE = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
 
 

@@ -1,4 +1,4 @@
-"""``sijil-verify``: exit codes, the vectors of issue 2, and running without the issuer.
+"""``sijil-verify``: exit codes, the spec vectors, and running without the issuer.
 
 Most tests drive the real Click command in-process (:class:`click.testing.CliRunner`); the
 isolation tests run it in a subprocess whose import system refuses ``issuer`` and
@@ -19,15 +19,21 @@ from typing import Any
 import pytest
 from _https import LocalServer, Route
 from click.testing import CliRunner
-from shared_dir import SHARED
-from verifier_fixtures import Learner, coa_for, key_from_seed, status_entry, status_list
+from shared_dir import VECTORS
+from verifier_fixtures import (
+    Learner,
+    build_coa,
+    coa_for,
+    key_from_seed,
+    sign,
+    status_entry,
+    status_list,
+)
+from verifier_trust import trust_file
 
 from verifier.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-VECTORS = SHARED / "vectors"
-if not VECTORS.exists():
-    VECTORS = ROOT.parent / "shared" / "vectors"
 SIGNED_VECTORS = sorted(
     p
     for p in VECTORS.glob("**/signed*.json")
@@ -71,10 +77,18 @@ def test_vectors_found() -> None:
 
 
 @pytest.mark.parametrize("vector", SIGNED_VECTORS, ids=lambda p: str(p.relative_to(VECTORS)))
-def test_every_signed_vector_verifies_without_issuer_binding(vector: Path) -> None:
-    result = _run("--no-issuer-binding", str(vector))
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("VALID")
+def test_every_signed_vector_verifies_without_issuer_binding(vector: Path, tmp_path: Path) -> None:
+    # The signature verifies; with binding off nothing ties the signer to the named issuer,
+    # so even a trust list naming that issuer cannot make it "valid".
+    trust = str(trust_file(tmp_path, json.loads(vector.read_text())))
+    for extra in ((), ("--trust", trust)):
+        result = _run("--json", "--no-issuer-binding", *extra, str(vector))
+        assert result.exit_code == 1, result.output
+        report = json.loads(result.output)
+        assert report["checks"]["proof"]["status"] == "passed", report["errors"]
+        assert report["verdict"] == "unknown_issuer"
+    text = _run("--no-issuer-binding", str(vector))
+    assert text.output.startswith("UNKNOWN_ISSUER")
 
 
 @pytest.mark.parametrize("vector", SIGNED_VECTORS, ids=lambda p: str(p.relative_to(VECTORS)))
@@ -87,12 +101,12 @@ def test_one_changed_character_in_subject_fails(vector: Path, tmp_path: Path) ->
     assert report["checks"]["proof"]["status"] == "failed"
 
 
-def test_openbadges_vector_with_its_pinned_controller_document() -> None:
-    result = _run(
-        "--no-issuer-binding", "--controller-document", str(OB_CONTROLLER), str(OB_VECTOR)
-    )
-    assert result.exit_code == 0, result.output
-    bound = _run("--controller-document", str(OB_CONTROLLER), str(OB_VECTOR))
+def test_openbadges_vector_with_its_pinned_controller_document(tmp_path: Path) -> None:
+    trust = str(trust_file(tmp_path, json.loads(OB_VECTOR.read_text())))
+    pin = ("--trust", trust, "--controller-document", str(OB_CONTROLLER))
+    result = _run("--json", "--no-issuer-binding", *pin, str(OB_VECTOR))
+    assert json.loads(result.output)["checks"]["proof"]["status"] == "passed", result.output
+    bound = _run(*pin, str(OB_VECTOR))
     assert bound.exit_code == 0, bound.output  # the vector's key is its issuer's
 
 
@@ -104,7 +118,7 @@ def test_vector_needs_no_issuer_binding_flag_because_its_signer_is_not_its_issue
 
 def test_did_key_issuer_verifies_with_plain_sijil_verify(tmp_path: Path) -> None:
     doc = coa_for(ISSUER, LEARNER, "DS201", "Statistics for Data Science", serial=1)
-    result = _run(_write(tmp_path, doc))
+    result = _run("--trust", str(trust_file(tmp_path, ISSUER)), _write(tmp_path, doc))
     assert result.exit_code == 0, result.output
     assert "issuer_binding: passed" in result.output
 
@@ -191,14 +205,13 @@ def test_trust_list_unlisted_issuer(tmp_path: Path) -> None:
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["verdict"] == "unknown_issuer"
-    assert report["checks"]["issuer_trust"]["message"].startswith(
-        "signature valid; issuer not on your list"
-    )
+    assert report["checks"]["issuer_trust"]["message"].startswith("The signature is valid, but")
 
 
-def test_stdin_input() -> None:
+def test_stdin_input(tmp_path: Path) -> None:
     doc = coa_for(ISSUER, LEARNER, "DS201", "Statistics", serial=1)
-    result = CliRunner().invoke(cli, ["-"], input=json.dumps(doc))
+    trust = str(trust_file(tmp_path, ISSUER))
+    result = CliRunner().invoke(cli, ["--trust", trust, "-"], input=json.dumps(doc))
     assert result.exit_code == 0, result.output
 
 
@@ -213,8 +226,9 @@ def test_allow_local_fetch_env_reaches_a_loopback_status_list(tmp_path: Path) ->
     with LocalServer(None) as server:
         url = server.url("/status/9")
         server.routes["/status/9"] = Route.json(status_list(ISSUER, url, set_bits=[4]))
-        doc = coa_for(ISSUER, LEARNER, "DS201", "Stats", serial=1, status=[status_entry(url, 4)])
-        path = _write(tmp_path, doc)
+        doc = build_coa(ISSUER, LEARNER, "DS201", "Stats", serial=1)
+        doc["credentialStatus"] = status_entry(url, 4)
+        path = _write(tmp_path, sign(doc, ISSUER))
         blocked = CliRunner().invoke(cli, ["--json", path], env={"SIJIL_ALLOW_LOCAL_FETCH": "0"})
         assert json.loads(blocked.output)["verdict"] == "status_unknown"
         assert server.requests == []
@@ -226,9 +240,13 @@ def test_allow_local_fetch_env_reaches_a_loopback_status_list(tmp_path: Path) ->
 
 def test_pinned_status_list_option(tmp_path: Path) -> None:
     url = "https://registry.example.edu.my/status/pinned"
-    doc = coa_for(ISSUER, LEARNER, "DS201", "Stats", serial=1, status=[status_entry(url, 4)])
+    doc = build_coa(ISSUER, LEARNER, "DS201", "Stats", serial=1)
+    doc["credentialStatus"] = status_entry(url, 4)
     pinned = _write(tmp_path, status_list(ISSUER, url), "list.json")
-    result = _run("--json", "--status-list", pinned, _write(tmp_path, doc))
+    trust = str(trust_file(tmp_path, ISSUER))
+    result = _run(
+        "--json", "--trust", trust, "--status-list", pinned, _write(tmp_path, sign(doc, ISSUER))
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["checks"]["status"]["status"] == "passed"
 
@@ -287,7 +305,8 @@ def _isolated(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_runs_without_issuer_or_sqlalchemy(tmp_path: Path) -> None:
     doc = coa_for(ISSUER, LEARNER, "DS201", "Statistics", serial=1)
-    proc = _isolated(tmp_path, "--json", _write(tmp_path, doc))
+    trust = str(trust_file(tmp_path, ISSUER))
+    proc = _isolated(tmp_path, "--json", "--trust", trust, _write(tmp_path, doc))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["verified"] is True
     paths = next(line for line in proc.stderr.splitlines() if line.startswith("PATHS"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from _https import LocalServer, Route, make_tls
 from verifier_fixtures import Learner, build_coa, status_entry, status_list
+from verifier_trust import trust_for
 
 from keys.dataintegrity import add_proof
 from keys.didweb import build_did_document
@@ -38,7 +39,7 @@ def test_did_web_issuer_and_status_over_https(tmp_path: Path) -> None:
         )
         list_url = server.url("/status/1")
         unsigned = _issuer_doc(build_coa(key, LEARNER, "DS601", "Data Ethics", serial=1), did)
-        unsigned["credentialStatus"] = [status_entry(list_url, 42)]
+        unsigned["credentialStatus"] = status_entry(list_url, 42)
         credential = _sign_web(unsigned, key)
 
         def publish(bits: list[int]) -> None:
@@ -52,7 +53,9 @@ def test_did_web_issuer_and_status_over_https(tmp_path: Path) -> None:
 
         def verify() -> str:
             client = StatusListClient(fetcher, resolver)  # fresh status cache each time
-            verifier = Verifier(resolver=resolver, fetcher=fetcher, status_client=client)
+            verifier = Verifier(
+                resolver=resolver, fetcher=fetcher, status_client=client, trust=trust_for(did)
+            )
             report = verifier.verify(credential, at=AT)
             assert report.checks["issuer_binding"].status == "passed", report.to_dict()
             return report.verdict

@@ -15,6 +15,7 @@ from verifier_fixtures import (
     status_list,
     vm_of,
 )
+from verifier_trust import trust_for
 
 from keys.didkey import did_key_for
 from keys.jose import sign_vc_jwt
@@ -51,6 +52,7 @@ def _coa(serial: int = 1, **kw: Any) -> dict[str, Any]:
 
 def _verify(doc: dict[str, Any], **kw: Any) -> VerificationReport:
     options = {"challenge": CHALLENGE, "domain": DOMAIN} | kw
+    options.setdefault("trust", trust_for(ISSUER))
     return verify_credential(doc, at=AT, resolver=Resolver(), **options)
 
 
@@ -109,10 +111,18 @@ def test_presentation_signed_by_someone_else_than_holder() -> None:
     assert not report.verified
 
 
-def test_credential_about_someone_else_is_holder_mismatch() -> None:
+def test_credential_about_someone_else_verifies_without_holder_binding_policy() -> None:
     other = Learner("Someone Else", "else@example.com", "salt-else", did="did:example:else")
     alien = coa_for(ISSUER, other, "DS599", "Other Unit", serial=9)
     report = _verify(_signed_vp([_coa(), alien]))
+    assert report.verified, report.to_dict()
+    assert report.checks["issuer_binding"].status == "passed"
+
+
+def test_credential_about_someone_else_is_holder_mismatch_under_holder_binding_policy() -> None:
+    other = Learner("Someone Else", "else@example.com", "salt-else", did="did:example:else")
+    alien = coa_for(ISSUER, other, "DS599", "Other Unit", serial=9)
+    report = _verify(_signed_vp([_coa(), alien]), require_holder_binding=True)
     assert not report.verified
     assert report.checks["issuer_binding"].codes == ("HOLDER_MISMATCH",)
     assert alien["id"] in report.checks["issuer_binding"].message
@@ -138,6 +148,7 @@ def test_revoked_credential_in_a_presentation() -> None:
         at=AT,
         resolver=Resolver(fetcher),
         fetcher=fetcher,
+        trust=trust_for(ISSUER),
         challenge=CHALLENGE,
         domain=DOMAIN,
     )

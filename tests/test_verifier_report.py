@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from verifier_fixtures import Learner, build_coa, coa_for, key_from_seed, sign, vm_of
+from verifier_trust import trust_for
 
 from contexts.errors import MalformedValueError, ParsingError
 from keys.didkey import did_key_for
@@ -29,6 +30,7 @@ def _coa(**kw: Any) -> dict[str, Any]:
 
 
 def _verify(doc: Any, **kw: Any) -> VerificationReport:
+    kw.setdefault("trust", trust_for(ISSUER))
     return verify_credential(doc, at=kw.pop("at", AT), resolver=Resolver(), **kw)
 
 
@@ -38,10 +40,11 @@ def test_valid_coa_report() -> None:
     assert report.verdict == "valid"
     assert tuple(report.checks) == CHECK_NAMES
     assert report.checks["issuer_binding"].status == "passed"
-    assert report.checks["issuer_trust"].status == "warning"
-    assert report.warnings[0]["code"] == "ISSUER_TRUST_NOT_CONFIGURED"
+    assert report.checks["issuer_trust"].status == "passed"
+    assert report.warnings == ()
     assert report.credential is not None
     assert report.credential.issuer_name == "Universiti Contoh Malaysia"
+    assert report.credential.issuer_recognised
     assert report.credential.award_type == "COA"
     assert report.credential.date == "2026-01-15T00:00:00Z"
     json.dumps(report.to_dict())  # JSON-ready
@@ -90,7 +93,10 @@ def test_signer_is_not_the_issuer() -> None:
     assert report.verdict == "invalid"
     relaxed = _verify(sign(unsigned, stranger), issuer_binding=False)
     assert relaxed.checks["issuer_binding"].status == "skipped"
-    assert relaxed.verified
+    # Binding off: the stranger's signature cannot borrow the listed issuer's standing.
+    assert not relaxed.verified
+    assert relaxed.verdict == "unknown_issuer"
+    assert relaxed.checks["issuer_trust"].codes == ("ISSUER_NOT_TRUSTED",)
 
 
 def test_tampered_subject_fails_proof() -> None:
@@ -133,8 +139,14 @@ def test_trust_list_listed_issuer() -> None:
     trust = TrustList.from_issuers([TrustedIssuer(did_key_for(ISSUER), "UCM")])
     report = _verify(_coa(), trust=trust)
     assert report.verified
-    assert report.checks["issuer_trust"].status == "passed"
+    assert report.verdict == "valid"
+    # The list's name is shown; the credential's own name differs, so a warning says so.
+    assert report.checks["issuer_trust"].status == "warning"
+    assert report.checks["issuer_trust"].codes == ("ISSUER_NAME_MISMATCH",)
     assert "UCM" in report.checks["issuer_trust"].message
+    assert report.credential is not None
+    assert report.credential.issuer_name == "UCM"
+    assert report.credential.issuer_claimed_name == "Universiti Contoh Malaysia"
 
 
 def test_trust_list_unlisted_issuer_is_unknown_issuer() -> None:
@@ -143,10 +155,8 @@ def test_trust_list_unlisted_issuer_is_unknown_issuer() -> None:
     assert not report.verified
     assert report.verdict == "unknown_issuer"
     assert report.checks["issuer_trust"].codes == ("ISSUER_NOT_TRUSTED",)
-    assert report.checks["issuer_trust"].message.startswith(
-        "signature valid; issuer not on your list"
-    )
-    assert report.headline == "Signature valid; issuer not on your list."
+    assert report.checks["issuer_trust"].message.startswith("The signature is valid, but")
+    assert report.headline.startswith("Signature valid, issuer not recognised")
 
 
 def test_unlisted_and_forged_is_invalid_not_unknown_issuer() -> None:
@@ -155,7 +165,7 @@ def test_unlisted_and_forged_is_invalid_not_unknown_issuer() -> None:
     doc["name"] = "forged"
     report = _verify(doc, trust=trust)
     assert report.verdict == "invalid"
-    assert not report.checks["issuer_trust"].message.startswith("signature valid")
+    assert not report.checks["issuer_trust"].message.startswith("The signature is valid")
 
 
 def test_trust_file_format(tmp_path: Any) -> None:
@@ -235,7 +245,7 @@ def test_json_text_and_bytes_inputs() -> None:
 
 
 def test_verifier_instance_reuses_resolver() -> None:
-    verifier = Verifier(resolver=Resolver())
+    verifier = Verifier(resolver=Resolver(), trust=trust_for(ISSUER))
     doc = _coa()
     reports = [verifier.verify(copy.deepcopy(doc), at=AT) for _ in range(3)]
     assert all(r.verified for r in reports)

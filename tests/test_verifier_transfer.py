@@ -1,4 +1,5 @@
-"""Credit transfer: a policy capping at 30 % of 120 credits, with a minimum grade (issue 4)."""
+"""Credit transfer: a policy capping at 30 % of 120 credits, with a minimum grade; only
+recognised issuers count and every credential must be about one learner."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from verifier_fixtures import (
     key_from_seed,
     sign,
 )
+from verifier_trust import trust_file, trust_for
 
 from contexts.errors import MalformedValueError
 from keys.didkey import did_key_for
@@ -52,6 +54,7 @@ def _policy(**overrides: Any) -> dict[str, Any]:
 
 
 def _verify(doc: Any, **kw: Any) -> VerificationReport:
+    kw.setdefault("trust", trust_for(ISSUER, OTHER_UNI))
     return verify_credential(doc, at=AT, resolver=Resolver(), **kw)
 
 
@@ -212,14 +215,28 @@ def test_cli_credit_transfer(tmp_path: Path) -> None:
         paths.append(str(path))
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps(_policy()))
-    result = CliRunner().invoke(
-        cli,
-        ["credit-transfer", "--policy", str(policy), "--now", "2026-07-01T00:00:00Z", *paths],
-    )
+    trust = str(trust_file(tmp_path, ISSUER))
+    now = ["--now", "2026-07-01T00:00:00Z", "--trust", trust]
+    result = CliRunner().invoke(cli, ["credit-transfer", "--policy", str(policy), *now, *paths])
     assert result.exit_code == 0, result.output
     assert "GRADE_TOO_LOW: " in result.output
     assert "TOTAL: 6 of at most 36" in result.output
+    assert LEARNER.name in result.output
     as_json = CliRunner().invoke(
+        cli, ["credit-transfer", "--json", "--policy", str(policy), *now, *paths]
+    )
+    out = json.loads(as_json.output)
+    assert out["transferred"] == 6
+    assert out["learner"]["name"] == LEARNER.name
+    assert out["learner"]["id"] == LEARNER.did
+
+
+def test_cli_credit_transfer_without_trust_list_credits_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "coa.json"
+    path.write_text(json.dumps(_good(0)))
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(_policy(acceptedIssuers=[])))
+    result = CliRunner().invoke(
         cli,
         [
             "credit-transfer",
@@ -228,7 +245,59 @@ def test_cli_credit_transfer(tmp_path: Path) -> None:
             str(policy),
             "--now",
             "2026-07-01T00:00:00Z",
-            *paths,
+            str(path),
         ],
+        env={"SIJIL_TRUST_FILE": ""},
     )
-    assert json.loads(as_json.output)["transferred"] == 6
+    out = json.loads(result.output)
+    assert out["transferred"] == 0
+    assert [d["code"] for d in out["decisions"]] == ["ISSUER_NOT_TRUSTED"]
+
+
+def test_empty_accepted_issuers_means_recognised_issuers_not_anyone() -> None:
+    attacker = key_from_seed(74)
+    forged = coa_for(attacker, LEARNER, CODES[1], f"Unit {CODES[1]}", serial=2)
+    policy = TransferPolicy.from_dict(_policy(acceptedIssuers=[]))
+    reports = [_verify(_good(0)), _verify(forged)]
+    result = evaluate_transfer(reports, policy, at=AT)
+    assert [d.code for d in result.decisions] == ["ACCEPTED", "ISSUER_NOT_TRUSTED"]
+    assert result.transferred == 3
+
+
+def test_two_learners_are_refused_and_the_learner_is_shown() -> None:
+    other = Learner("Tan Wei Ming", "weiming@example.com", "salt-weiming")
+    mine = [_good(0), _good(1)]
+    theirs = coa_for(ISSUER, other, CODES[2], f"Unit {CODES[2]}", serial=3)
+    policy = TransferPolicy.from_dict(_policy())
+    alone = evaluate_transfer([_verify(doc) for doc in mine], policy, at=AT)
+    assert alone.learner is not None
+    assert alone.learner.name == LEARNER.name
+    assert alone.to_dict()["learner"]["name"] == LEARNER.name
+    assert all(d.learner_name == LEARNER.name for d in alone.decisions)
+    mixed = evaluate_transfer([_verify(doc) for doc in [*mine, theirs]], policy, at=AT)
+    assert mixed.refused == "LEARNER_MISMATCH"
+    assert mixed.learner is None
+    assert {learner.name for learner in mixed.learners} == {LEARNER.name, other.name}
+    assert {d.code for d in mixed.decisions} == {"LEARNER_MISMATCH"}
+    assert mixed.transferred == 0
+
+
+def test_same_learner_by_identity_hash_without_subject_ids() -> None:
+    plain = Learner(LEARNER.name, "jiahui@example.com", "salt-jiahui")
+    docs = [coa_for(ISSUER, plain, CODES[i], f"Unit {CODES[i]}", serial=i + 1) for i in (0, 1)]
+    result = evaluate_transfer(
+        [_verify(doc) for doc in docs], TransferPolicy.from_dict(_policy()), at=AT
+    )
+    assert [d.code for d in result.decisions] == ["ACCEPTED", "ACCEPTED"]
+    assert result.learner is not None
+    assert result.learner.identity is not None
+
+
+def test_mms_of_two_learners_credits_nothing() -> None:
+    other = Learner("Tan Wei Ming", "weiming@example.com", "salt-weiming")
+    coas = [_good(0), coa_for(ISSUER, other, CODES[1], f"Unit {CODES[1]}", serial=2)]
+    mms = sign(build_mms(ISSUER, LEARNER, coas), ISSUER)
+    result = evaluate_transfer([_verify(mms)], TransferPolicy.from_dict(_policy()), at=AT)
+    assert result.transferred == 0
+    assert result.decisions[0].code == "NOT_VERIFIED"
+    assert {d.code for d in result.decisions[1:]} == {"CONTAINER_NOT_VERIFIED"}

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from verifier_web_credentials import coa, issuer_key, sign, tampered
+from verifier_trust import trust_for
+from verifier_web_credentials import ISSUER_NAME, coa, issuer_key, sign, tampered
 
 from keys.dataintegrity import add_proof
 from keys.didkey import did_key_for
@@ -19,7 +20,7 @@ from keys.keypair import KeyPair
 from verifier.settings import VerifierSettings
 from verifier.trust import TrustedIssuer, TrustList
 from verifier.web import create_app
-from verifier.web.security import CONTENT_SECURITY_POLICY
+from webplatform.security import CONTENT_SECURITY_POLICY
 
 PROBLEM = "application/problem+json"
 
@@ -35,8 +36,14 @@ def signed(key: KeyPair) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app(VerifierSettings(), max_body_bytes=64 * 1024, max_json_depth=32)
+def app(key: KeyPair) -> Flask:
+    settings = VerifierSettings()
+    return create_app(
+        settings,
+        verifier=settings.build_verifier(trust=trust_for(key)),
+        max_body_bytes=64 * 1024,
+        max_json_depth=32,
+    )
 
 
 @pytest.fixture
@@ -112,11 +119,22 @@ def test_unknown_issuer_with_trust_list_is_422_issuer_not_trusted(
 
 def test_trusted_issuer_is_200(key: KeyPair, signed: dict[str, Any]) -> None:
     settings = VerifierSettings()
-    trust = TrustList.from_issuers([TrustedIssuer(did_key_for(key), "Universiti Contoh")])
+    trust = TrustList.from_issuers([TrustedIssuer(did_key_for(key), ISSUER_NAME)])
     app = create_app(settings, verifier=settings.build_verifier(trust=trust))
     response = post_json(app.test_client(), "/credentials/verify", {"verifiableCredential": signed})
     assert response.status_code == 200
     assert response.get_json()["warnings"] == []
+    assert response.get_json()["credential"]["issuer_name"] == ISSUER_NAME
+
+
+def test_no_trust_list_is_422_unknown_issuer(signed: dict[str, Any]) -> None:
+    app = create_app(VerifierSettings())
+    response = post_json(app.test_client(), "/credentials/verify", {"verifiableCredential": signed})
+    body = assert_problem(response, 422, "ISSUER_TRUST_NOT_CONFIGURED")
+    assert body["verdict"] == "unknown_issuer"
+    assert body["verified"] is False
+    assert body["credential"]["issuer_name"] is None
+    assert body["credential"]["issuer_claimed_name"] == ISSUER_NAME
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Bounded JSON parsing and credential links (verifier.web.jsonbody, verifier.web.links)."""
+"""Bounded JSON parsing and credential links (webplatform.jsonbody, verifier.links)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contexts.errors import SijilError
-from verifier.web.jsonbody import check_json_depth, parse_json_bytes
-from verifier.web.links import pack_credential, unpack_credential, verification_link
+from verifier.links import pack_credential, unpack_credential, verification_link
+from webplatform.jsonbody import check_json_depth, parse_json_bytes
 
 CREDENTIAL = {
     "@context": ["https://www.w3.org/ns/credentials/v2"],

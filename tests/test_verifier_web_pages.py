@@ -22,6 +22,7 @@ from _https import LocalServer, Route
 from flask import Flask
 from flask.testing import FlaskClient
 from verifier_fixtures import status_entry, status_list
+from verifier_trust import trust_for
 from verifier_web_credentials import (
     ACHIEVEMENT_NAME,
     ISSUER_NAME,
@@ -37,9 +38,9 @@ from verifier_web_credentials import (
 import verifier.web
 from keys.keypair import KeyPair
 from verifier.baked import bake_png, bake_svg
+from verifier.links import pack_credential, verification_link
 from verifier.settings import VerifierSettings
 from verifier.web import create_app
-from verifier.web.links import pack_credential, verification_link
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +53,14 @@ def signed(key: KeyPair) -> dict[str, Any]:
     return sign(coa(key), key)
 
 
+def trusting(settings: VerifierSettings, key: KeyPair) -> Flask:
+    """The app with a trust list recognising ``key``'s issuer and the MMS issuer."""
+    return create_app(settings, verifier=settings.build_verifier(trust=trust_for(key, MMS_ISSUER)))
+
+
 @pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app(VerifierSettings())
+def app(key: KeyPair) -> Flask:
+    return trusting(VerifierSettings(), key)
 
 
 @pytest.fixture
@@ -63,9 +69,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def local_app() -> Flask:
+def local_app(key: KeyPair) -> Flask:
     """A verifier that may fetch from loopback over plain HTTP (SIJIL_ALLOW_LOCAL_FETCH=1)."""
-    return create_app(VerifierSettings(allow_local_fetch=True))
+    return trusting(VerifierSettings(allow_local_fetch=True), key)
 
 
 @pytest.fixture
@@ -147,8 +153,10 @@ def test_broken_packed_link_is_an_html_error_page(client: FlaskClient) -> None:
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert response.mimetype == "text/html"
-    assert "Could not check this credential" in html
-    assert "MALFORMED_VALUE_ERROR" in html
+    assert "This is not a credential we can read" in html
+    assert "Ini bukan kredensial yang boleh dibaca" in html
+    # The code is kept for whoever reports the problem, under the "details" disclosure only.
+    assert html.index("<details") < html.index("<code>MALFORMED_VALUE_ERROR</code>")
 
 
 def test_verify_without_input_redirects_home(client: FlaskClient) -> None:
@@ -245,7 +253,7 @@ def test_status_list_revocation_is_shown(
     docs_server.routes["/status/1"] = Route.json(
         status_list(key, list_url, set_bits=bits), media_type="application/vc+ld+json"
     )
-    credential = sign(coa(key, status=[status_entry(list_url, 7)]), key)
+    credential = sign(coa(key, status=status_entry(list_url, 7)), key)
     html = local_app.test_client().get("/verify?c=" + pack_credential(credential))
     assert verdict_of(html.get_data(as_text=True)) == verdict
 
@@ -254,7 +262,7 @@ def test_unreachable_status_list_is_could_not_check_status(
     local_app: Flask, docs_server: LocalServer, key: KeyPair
 ) -> None:
     list_url = docs_server.url("/status/missing")
-    credential = sign(coa(key, status=[status_entry(list_url, 7)]), key)
+    credential = sign(coa(key, status=status_entry(list_url, 7)), key)
     html = local_app.test_client().get("/verify?c=" + pack_credential(credential))
     text = html.get_data(as_text=True)
     assert verdict_of(text) == "status_unknown"
@@ -287,7 +295,9 @@ def test_mms_lists_each_stacked_coa(client: FlaskClient) -> None:
     response = client.post("/verify", data={"credential": json.dumps(mms_with(unit_coas()))})
     html = response.get_data(as_text=True)
     assert verdict_of(html) == "valid"
-    assert "Micro-credential Mastery Statement (MMS)" in html
+    assert "Malaysian Micro-Credentials Statement (MMS)" in html
+    assert "Penyata Mikro-Kredensial Malaysia" in html
+    assert "Mastery" not in html
     assert "Stacked micro-credentials" in html
     for _, name in UNITS:
         assert name in html

@@ -248,7 +248,8 @@ def build_coa(
     if valid_until is not None:
         doc["validUntil"] = valid_until
     if status is not None:
-        doc["credentialStatus"] = status
+        # OB 3.0 / CLR 2.0 allow one credentialStatus object; a list only when there are two.
+        doc["credentialStatus"] = status[0] if len(status) == 1 else status
     return doc
 
 
@@ -313,5 +314,6 @@ def build_mms(
         "credentialSubject": subject,
     }
     if status is not None:
-        doc["credentialStatus"] = status
+        # OB 3.0 / CLR 2.0 allow one credentialStatus object; a list only when there are two.
+        doc["credentialStatus"] = status[0] if len(status) == 1 else status
     return doc

@@ -54,9 +54,10 @@ def coa(
     *,
     valid_from: str = "2026-01-15T00:00:00Z",
     valid_until: str | None = None,
-    status: list[dict[str, Any]] | None = None,
+    status: dict[str, Any] | list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """An unsigned Certificate of Achievement from ``key``'s did:key."""
+    """An unsigned Certificate of Achievement from ``key``'s did:key (``status``: one entry
+    object, as the OB 3.0 schema allows, or a list)."""
     did = did_key_for(key)
     doc: dict[str, Any] = {
         "@context": list(CONTEXTS),

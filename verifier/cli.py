@@ -4,8 +4,9 @@
 
     sijil-verify [--json] [--now ISO8601] [--no-issuer-binding] [--trust FILE] [--policy FILE]
                  [--challenge C --domain D] [--controller-document F]... [--status-list F]... FILE
-    sijil-verify serve --host H --port P
+    sijil-verify serve --host H --port P [--certfile CERT.pem --keyfile KEY.pem]
     sijil-verify credit-transfer --policy P.json [--json] [--now ISO8601] FILES...
+    sijil-verify formats [--json]
 
 ``FILE`` (``-`` for stdin) may be a JSON-LD credential or presentation, a VC-JWT or an OB 3.0
 baked PNG/SVG. Exit status: 0 verified, 1 not verified, 2 input unreadable or unparseable.
@@ -20,16 +21,18 @@ A thin shell: it parses arguments, calls :func:`verifier.report.Verifier.verify`
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from contexts.errors import ParsingError, SijilError
+from keys.formats import FORMATS
 
 from .fetchers import MappingFetcher
 from .models import parse_datetime
@@ -56,7 +59,7 @@ class _DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _fail(code: str, detail: str) -> None:
+def _fail(code: str, detail: str) -> NoReturn:
     click.echo(f"{code}: {detail}", err=True)
     sys.exit(EXIT_UNREADABLE)
 
@@ -82,7 +85,6 @@ def _parse_now(value: str | None) -> datetime:
         return parse_datetime(value, "--now")
     except SijilError as exc:
         _fail(exc.code, exc.detail)
-        raise  # unreachable: _fail exits
 
 
 def _load_json_file(path: str) -> Any:
@@ -124,7 +126,7 @@ def _print_report(report: VerificationReport, indent: str = "") -> None:
     if report.credential is not None:
         summary = report.credential
         facts = [
-            f"issuer {summary.issuer_name or summary.issuer_id}",
+            f"issuer {summary.issuer_label}",
             f"learner {summary.learner_name}" if summary.learner_name else "",
             f"achievement {summary.achievement_name}" if summary.achievement_name else "",
             f"{summary.credits} credits" if summary.credits is not None else "",
@@ -143,6 +145,8 @@ def _fmt(value: Decimal | None) -> str:
 
 
 def _print_transfer(result: TransferResult) -> None:
+    for learner in result.learners or ((result.learner,) if result.learner else ()):
+        click.echo(f"LEARNER: {learner.label}" + (f" ({learner.id})" if learner.id else ""))
     for decision in result.decisions:
         label = decision.achievement_name or decision.credential_id or "credential"
         if decision.accepted:
@@ -221,6 +225,7 @@ def verify_command(
             domain=domain,
             check_status=not no_status,
             allow_unsigned_presentation=bool(policy and policy.allow_unsigned_presentations),
+            require_holder_binding=policy is not None,
         )
     except ParsingError as exc:
         _fail(exc.code, exc.detail)
@@ -278,6 +283,8 @@ def credit_transfer_command(
                     challenge=challenge,
                     domain=domain,
                     allow_unsigned_presentation=policy.allow_unsigned_presentations,
+                    # Credit transfer credits the presenter: their own credentials only.
+                    require_holder_binding=True,
                 )
             )
         except ParsingError as exc:
@@ -290,20 +297,81 @@ def credit_transfer_command(
     sys.exit(EXIT_VERIFIED)
 
 
+@cli.command("formats")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def formats_command(as_json: bool) -> None:
+    """List the credential formats this verifier checks (from the format registry)."""
+    rows = [
+        {
+            "name": fmt.name,
+            "mediaType": fmt.media_type,
+            "keyTypes": list(fmt.key_types),
+            "description": fmt.description,
+        }
+        for fmt in FORMATS.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']}: {row['mediaType']} ({', '.join(row['keyTypes'])})")
+
+
+def _server_tls(certfile: str | None, keyfile: str | None) -> ssl.SSLContext | None:
+    """The server's TLS context (TLS 1.2+), or ``None`` for plain HTTP; exits 2 on bad files."""
+    if certfile is None and keyfile is None:
+        return None
+    if certfile is None or keyfile is None:
+        _fail("SETTINGS_ERROR", "give both --certfile and --keyfile to serve HTTPS")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        _fail("SETTINGS_ERROR", f"cannot load the TLS certificate and key: {exc}")
+    return context
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8081, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Run the verifier's web service (VC-API and the QR page) on its own."""
-    from verifier.web import create_app  # lazy: the CLI's verify path never needs Flask views
-    from verifier.web.logs import configure_logging, log_format_from_env, log_level_from_env
+@click.option("--port", default=8081, show_default=True, type=int, help="0: any free port.")
+@click.option(
+    "--certfile",
+    type=click.Path(dir_okay=False),
+    help="PEM certificate (chain) to serve HTTPS with; needs --keyfile.",
+)
+@click.option("--keyfile", type=click.Path(dir_okay=False), help="PEM private key of --certfile.")
+def serve_command(host: str, port: int, certfile: str | None, keyfile: str | None) -> None:
+    """Run the verifier's web service (VC-API and the QR page) on its own.
 
+    With ``--certfile``/``--keyfile`` it serves HTTPS directly (TLS 1.2 or later), with no
+    proxy in front. The first line printed is the address it listens on.
+    """
+    from werkzeug.serving import make_server  # lazy: the verify path never needs a server
+
+    from verifier.web import create_app  # lazy: the CLI's verify path never needs Flask views
+    from webplatform.logs import configure_logging, log_format_from_env, log_level_from_env
+
+    tls = _server_tls(certfile, keyfile)
     try:
         configure_logging(log_format_from_env(default="text"), log_level_from_env())
         app = create_app()
     except SijilError as exc:
         _fail(exc.code, exc.detail)
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    try:
+        server = make_server(host, port, app, threaded=True, ssl_context=tls)
+    except OSError as exc:
+        _fail("SETTINGS_ERROR", f"cannot listen on {host}:{port}: {exc.strerror}")
+    scheme = "https" if tls is not None else "http"
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"sijil-verify serving on {scheme}://{shown}:{server.server_port}/", err=False)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

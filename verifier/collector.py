@@ -13,7 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from contexts.errors import CryptosuiteError, SijilError
-from keys.fetch import FetchError
+from keys.fetch import (
+    FetchError,
+    ForbiddenAddressError,
+    ResponseTooLargeError,
+    UnexpectedContentTypeError,
+)
 
 from .errors import (
     CredentialExpiredError,
@@ -25,9 +30,23 @@ from .errors import (
     UnsupportedStatusTypeError,
 )
 from .outcome import CheckState, Outcome
-from .result import CHECK_NAMES, CheckName, CheckResult, Verdict, VerificationReport
+from .result import (
+    CHECK_NAMES,
+    VERDICT_ORDER,
+    CheckName,
+    CheckResult,
+    Verdict,
+    VerificationReport,
+)
 
-__all__ = ["CheckCollector", "aggregate_check", "is_verified", "verdict_of"]
+__all__ = [
+    "CheckCollector",
+    "aggregate_check",
+    "is_verified",
+    "stacking_verdict",
+    "verdict_of",
+    "verdict_reason",
+]
 
 #: Plain-language sentences for codes whose ``detail`` is technical.
 _SENTENCES: Mapping[str, str] = {
@@ -52,7 +71,31 @@ _SENTENCES: Mapping[str, str] = {
     "PROOF_EXPIRED": "The signature has expired.",
     "JWT_ALGORITHM_NOT_ALLOWED": "The VC-JWT uses a signature algorithm that is not allowed.",
 }
-_UNKNOWN_ERRORS = (StatusRetrievalError, StatusVerificationError, UnsupportedStatusTypeError)
+#: Errors that mean "could not check", not "invalid": a status list that could not be had,
+#: or a signer's key document that could not be fetched (network failure, timeout, HTTP error).
+_UNKNOWN_ERRORS = (
+    StatusRetrievalError,
+    StatusVerificationError,
+    UnsupportedStatusTypeError,
+    FetchError,
+)
+#: Fetch refusals that are the credential's fault (a key at a forbidden address, an oversized
+#: or non-JSON key document): they stay "invalid", since trying again later cannot help.
+_REFUSED_FETCHES = (ForbiddenAddressError, ResponseTooLargeError, UnexpectedContentTypeError)
+
+
+def _is_unknown(error: SijilError) -> bool:
+    return isinstance(error, _UNKNOWN_ERRORS) and not isinstance(error, _REFUSED_FETCHES)
+
+
+_FETCH_CODES = frozenset({"FETCH_ERROR", "FETCH_TIMEOUT"})
+#: Codes of embedded credentials' failures that make a statement read like the credential.
+_COMPONENT_VERDICTS: tuple[tuple[str, Verdict], ...] = (
+    ("CREDENTIAL_REVOKED", "revoked"),
+    ("CREDENTIAL_SUSPENDED", "suspended"),
+    ("CREDENTIAL_EXPIRED", "expired"),
+    ("CREDENTIAL_NOT_YET_VALID", "not_yet_valid"),
+)
 
 
 def _flatten(group: BaseExceptionGroup[SijilError]) -> list[SijilError]:
@@ -113,11 +156,12 @@ class CheckCollector:
 
     def fail(self, name: CheckName, errors: Sequence[SijilError]) -> None:
         """Record a failed (or unknown) check."""
-        unknown = all(isinstance(e, _UNKNOWN_ERRORS) for e in errors)
+        unknown = all(_is_unknown(e) for e in errors)
         sentences = list(dict.fromkeys(_sentence(e) for e in errors))
         message = " ".join(sentences)
-        if unknown and not message.lower().startswith("could not check status"):
-            message = "Could not check status: " + message
+        lead = "Could not check status: " if name == "status" else "Could not check: "
+        if unknown and not message.lower().startswith("could not check"):
+            message = lead + message
         self.checks[name] = CheckResult(
             "unknown" if unknown else "failed", message, tuple(e.code for e in errors)
         )
@@ -142,15 +186,19 @@ def verdict_of(
     checks: Mapping[str, CheckResult], raised: Mapping[str, list[SijilError]]
 ) -> Verdict:
     """The one-word verdict. Precedence: a broken signature, binding or schema is
-    ``invalid``; then revoked, suspended, expired, not_yet_valid; then other failures
-    (malformed validity or status, stacking) ``invalid``; then ``status_unknown``; then
-    ``unknown_issuer``; else ``valid``."""
+    ``invalid``; a signature that could not be checked (keys not fetched) ``could_not_check``;
+    then revoked, suspended, expired, not_yet_valid; then stacking (see
+    :func:`stacking_verdict`); then other failures (malformed validity or status) ``invalid``;
+    then ``status_unknown`` / ``could_not_check``; then ``unknown_issuer`` (the issuer is not
+    recognised, or there is no trust source); else ``valid``."""
 
     def failed(name: str) -> bool:
         return name in checks and checks[name].status == "failed"
 
     if failed("proof") or failed("issuer_binding") or failed("schema"):
         return "invalid"
+    if checks.get("proof") is not None and checks["proof"].status == "unknown":
+        return "could_not_check"
     status_errors = raised.get("status", [])
     if any(isinstance(e, CredentialRevokedError) for e in status_errors):
         return "revoked"
@@ -161,13 +209,55 @@ def verdict_of(
         return "expired"
     if any(isinstance(e, CredentialNotYetValidError) for e in validity_errors):
         return "not_yet_valid"
-    if failed("validity") or failed("stacking") or failed("status"):
+    if failed("stacking"):
+        return stacking_verdict(raised.get("stacking", []))
+    if failed("validity") or failed("status"):
         return "invalid"
     if any(c.status == "unknown" for c in checks.values()):
         return "status_unknown"
     if failed("issuer_trust"):
         return "unknown_issuer"
     return "valid"
+
+
+def verdict_reason(checks: Mapping[str, CheckResult], verdict: Verdict) -> str | None:
+    """``component`` when a statement's verdict comes from a credential it stacks (its own
+    signature, status and validity are fine, but stacking failed on an embedded one)."""
+    own = ("proof", "issuer_binding", "validity", "status", "schema")
+    if verdict in ("valid", "invalid", "unknown_issuer"):
+        return None
+    if "stacking" not in checks or checks["stacking"].status != "failed":
+        return None
+    if any(checks[name].status in ("failed", "unknown") for name in own if name in checks):
+        return None
+    return "component"
+
+
+def stacking_verdict(errors: Sequence[SijilError]) -> Verdict:
+    """A statement's verdict when only its embedded credentials' state fails stacking.
+
+    When every stacking error is an embedded credential that is revoked (or suspended,
+    expired, not yet valid, or whose status or keys could not be checked), the statement
+    reads like that credential, not "altered": its own signature is fine. Any other
+    stacking error (wrong learner, missing component, credits) is ``invalid``.
+    """
+    verdicts: list[Verdict] = []
+    for error in errors:
+        inner = {str(c) for c in error.extra.get("codes") or ()}
+        if error.code == "STACKING_INNER_STATUS_UNKNOWN":
+            verdicts.append("status_unknown")
+            continue
+        found = [v for code, v in _COMPONENT_VERDICTS if code in inner]
+        if error.code in ("STACKING_INNER_REVOKED", "STACKING_INNER_INVALID") and found:
+            verdicts.append(found[0])
+            continue
+        if error.code == "STACKING_INNER_INVALID" and inner & _FETCH_CODES:
+            verdicts.append("could_not_check")
+            continue
+        return "invalid"
+    if not verdicts:
+        return "invalid"
+    return min(verdicts, key=VERDICT_ORDER.index)
 
 
 def is_verified(checks: Mapping[str, CheckResult]) -> bool:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from keys.fetch import DEFAULT_JSON_ACCEPT, Fetcher, FetchError, FetchResponse
+from keys.fetch import DEFAULT_JSON_ACCEPT, Fetcher, FetchError, FetchResponse, ScopedFetcher
 
 __all__ = ["MappingFetcher"]
 
@@ -27,6 +27,16 @@ class MappingFetcher:
         self._documents = dict(documents)
         self._fallback = fallback
         self.requests: list[str] = []
+
+    def scoped(
+        self, *, deadline: float | None = None, max_bytes: int | None = None
+    ) -> MappingFetcher:
+        """A view whose fallback (when it is a :class:`keys.fetch.ScopedFetcher`) has the
+        given limits; pinned documents are served as they are. ``requests`` is shared."""
+        view = copy.copy(self)
+        if isinstance(self._fallback, ScopedFetcher):
+            view._fallback = self._fallback.scoped(deadline=deadline, max_bytes=max_bytes)
+        return view
 
     def get_json(self, url: str, *, accept: str = DEFAULT_JSON_ACCEPT) -> Any:
         """The pinned document for ``url`` (a deep copy), else the fallback's answer."""

@@ -4,6 +4,12 @@ Untrusted JSON becomes these frozen dataclasses in one place (:func:`parse_crede
 :func:`parse_presentation`); every check reads the typed view and never re-walks raw JSON. The
 original mapping is kept as ``raw``: proofs are always checked over it, never over a model.
 
+MQA facts are read from both credential formats sijil has issued: the published-vocabulary
+format (every fact an OB 3.0 ``alignment`` whose ``targetType`` is one of the ``TARGET_*``
+constants below, plus ``tag``) and the older one that used sijil's own context (top-level
+``awardType``, achievement ``mqfLevel``, ``sltHours``, ``deliveryMode``,
+``microCredentialCategory``, ``programmeCode``). Both yield the same typed view.
+
 Parsing is lenient about what the checks do not need (unknown members are ignored, the JSON
 Schema check judges conformance) and strict about what they do: a wrong-typed ``issuer``,
 ``validFrom`` or ``credentialStatus`` raises :class:`~contexts.errors.MalformedValueError` with
@@ -12,6 +18,7 @@ the JSON pointer of the culprit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +28,13 @@ from typing import Any
 from contexts.errors import MalformedValueError
 
 __all__ = [
+    "AWARD_TYPES",
+    "TARGET_AWARD_TYPE",
+    "TARGET_CATEGORY",
+    "TARGET_DELIVERY_MODE",
+    "TARGET_MQF_LEVEL",
+    "TARGET_PROGRAMME",
+    "TARGET_STUDENT_LEARNING_TIME",
     "Achievement",
     "Alignment",
     "Association",
@@ -39,6 +53,22 @@ __all__ = [
     "parse_presentation",
     "types_of",
 ]
+
+
+#: ``alignment.targetType`` of the MQA award type (``targetCode`` COC, COA or MMS).
+TARGET_AWARD_TYPE = "ext:MQAAwardType"
+#: ``alignment.targetType`` of the MQF level (``targetCode`` the level, e.g. ``"6"``).
+TARGET_MQF_LEVEL = "ext:MQFLevel"
+#: ``alignment.targetType`` of the student learning time (``targetCode`` hours, e.g. ``"120"``).
+TARGET_STUDENT_LEARNING_TIME = "ext:StudentLearningTime"
+#: ``alignment.targetType`` of the delivery mode (``targetCode`` e.g. ``"online"``).
+TARGET_DELIVERY_MODE = "ext:DeliveryMode"
+#: ``alignment.targetType`` of the micro-credential category (``programme-based`` ...).
+TARGET_CATEGORY = "ext:MicroCredentialCategory"
+#: ``alignment.targetType`` of a programme (``targetCode`` the programme code).
+TARGET_PROGRAMME = "ext:Programme"
+#: The MQA award types sijil issues.
+AWARD_TYPES: frozenset[str] = frozenset({"COC", "COA", "MMS"})
 
 
 def as_list(value: Any) -> list[Any]:
@@ -166,7 +196,13 @@ class ResultDescription:
 
 @dataclass(frozen=True)
 class Achievement:
-    """An OB 3.0 ``Achievement`` with the sijil extension terms the checks read."""
+    """An OB 3.0 ``Achievement`` with the MQA facts the checks read (either format).
+
+    ``award_type`` is the ``ext:MQAAwardType`` alignment's code (``None`` in the older format,
+    which put ``awardType`` on the credential); ``programme_code`` is the old
+    ``programmeCode`` or, for a programme (``LearningProgram``), its ``ext:Programme``
+    self-alignment's code.
+    """
 
     raw: Mapping[str, Any]
     id: str | None
@@ -179,6 +215,9 @@ class Achievement:
     programme_code: str | None
     alignments: tuple[Alignment, ...]
     result_descriptions: tuple[ResultDescription, ...]
+    award_type: str | None = None
+    delivery_mode: str | None = None
+    category: str | None = None
 
     @property
     def label(self) -> str:
@@ -264,6 +303,8 @@ class Credential:
     contexts: tuple[Any, ...]
     issuer: IssuerRef
     name: str | None
+    #: ``COC``/``COA``/``MMS``: the older top-level ``awardType``, else the main achievement's
+    #: ``ext:MQAAwardType`` alignment code (``None`` when neither says).
     award_type: str | None
     valid_from: datetime | None
     valid_until: datetime | None
@@ -307,7 +348,8 @@ class Credential:
 
     @property
     def kind(self) -> str:
-        """``COC`` / ``COA`` / ``MMS`` from ``awardType`` or the achievement type, else ``VC``."""
+        """``COC`` / ``COA`` / ``MMS`` from the award type (the ``ext:MQAAwardType`` alignment,
+        or the older ``awardType``) or the achievement type, else ``VC``."""
         if self.award_type in {"COC", "COA", "MMS"}:
             return self.award_type
         if self.is_clr:
@@ -389,24 +431,62 @@ def _parse_result_description(node: Any) -> ResultDescription | None:
     )
 
 
+def _aligned_code(alignments: Sequence[Alignment], target_type: str) -> str | None:
+    """The ``targetCode`` of the first alignment of ``target_type``."""
+    for alignment in alignments:
+        if alignment.target_type == target_type and alignment.target_code:
+            return alignment.target_code
+    return None
+
+
+def _level(code: str | None) -> int | None:
+    """An MQF level code: ``"6"`` (and the older ``"MQF-6"``)."""
+    if code is None:
+        return None
+    return _int(code.removeprefix("MQF-"))
+
+
 def _parse_achievement(node: Any) -> Achievement | None:
     if isinstance(node, str):
         node = {"id": node}
     if not isinstance(node, Mapping):
         return None
+    alignments = tuple(
+        a for a in map(_parse_alignment, as_list(node.get("alignment"))) if a is not None
+    )
+    achievement_id = _str(node, "id")
+    programme_code = _str(node, "programmeCode")
+    if programme_code is None and _str(node, "achievementType") == "LearningProgram":
+        programme_code = next(
+            (
+                a.target_code
+                for a in alignments
+                if a.target_type == TARGET_PROGRAMME and a.target_url == achievement_id
+            ),
+            None,
+        )
+    mqf_level = _int(node.get("mqfLevel"))
+    if mqf_level is None:
+        mqf_level = _level(_aligned_code(alignments, TARGET_MQF_LEVEL))
+    slt_hours = _int(node.get("sltHours"))
+    if slt_hours is None:
+        slt_hours = _int(_aligned_code(alignments, TARGET_STUDENT_LEARNING_TIME))
+    award_type = _aligned_code(alignments, TARGET_AWARD_TYPE)
     return Achievement(
         raw=node,
-        id=_str(node, "id"),
+        id=achievement_id,
         name=_str(node, "name"),
         achievement_type=_str(node, "achievementType"),
         human_code=_str(node, "humanCode"),
         credits_available=_decimal(node.get("creditsAvailable")),
-        mqf_level=_int(node.get("mqfLevel")),
-        slt_hours=_int(node.get("sltHours")),
-        programme_code=_str(node, "programmeCode"),
-        alignments=tuple(
-            a for a in map(_parse_alignment, as_list(node.get("alignment"))) if a is not None
-        ),
+        mqf_level=mqf_level,
+        slt_hours=slt_hours,
+        programme_code=programme_code,
+        alignments=alignments,
+        award_type=award_type if award_type in AWARD_TYPES else None,
+        delivery_mode=_str(node, "deliveryMode") or _aligned_code(alignments, TARGET_DELIVERY_MODE),
+        category=_str(node, "microCredentialCategory")
+        or _aligned_code(alignments, TARGET_CATEGORY),
         result_descriptions=tuple(
             r
             for r in map(_parse_result_description, as_list(node.get("resultDescription")))
@@ -520,7 +600,7 @@ def parse_credential(doc: Mapping[str, Any]) -> Credential:
     if valid_until is None:
         valid_until = _optional_datetime(doc, "expirationDate")
     credential_id = doc.get("id")
-    return Credential(
+    credential = Credential(
         raw=doc,
         id=credential_id if isinstance(credential_id, str) else None,
         types=types,
@@ -534,6 +614,11 @@ def parse_credential(doc: Mapping[str, Any]) -> Credential:
         status_entries=_parse_status(doc.get("credentialStatus")),
         subject=_parse_subject(doc.get("credentialSubject")),
     )
+    if credential.award_type not in AWARD_TYPES:
+        achievement = credential.achievement
+        if achievement is not None and achievement.award_type is not None:
+            return dataclasses.replace(credential, award_type=achievement.award_type)
+    return credential
 
 
 def parse_presentation(doc: Mapping[str, Any]) -> Presentation:

@@ -6,11 +6,15 @@ Called by :class:`verifier.report.Verifier` for input whose ``type`` includes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from keys.dataintegrity import ProofResult, VerificationMethodResolver, verify_proofs
-from keys.dataintegrity.purposes import check_issuer_binding
+from keys.dataintegrity import (
+    ProofResult,
+    VerificationMethodResolver,
+    require_bound_proof,
+    verify_proofs,
+)
 
 from .collector import CheckCollector, aggregate_check, is_verified
 from .errors import HolderMismatchError, PresentationNotSignedError, UnsupportedInputError
@@ -27,7 +31,35 @@ from .result import (
 )
 from .validity import format_date
 
-__all__ = ["verify_presentation"]
+__all__ = ["check_holder_binding", "verify_presentation"]
+
+
+def check_holder_binding(holder: str | None, parts: Sequence[VerificationReport]) -> None:
+    """Verifier policy: every credential with a subject id is about the presentation's holder.
+
+    Not part of plain verification: VC DM 2.0 section 4.13 lets anyone present a credential
+    (a parent, an agent, a registrar passing on a transcript). Credit transfer and other
+    callers that need "the learner presents their own credential" opt in
+    (``require_holder_binding``). A presentation without ``holder`` cannot satisfy it.
+    Raises ``HOLDER_MISMATCH`` (one per credential, grouped when several).
+    """
+    models = [part.model for part in parts if part.model is not None]
+    mismatched = [
+        m for m in models if m.subject.id is not None and (holder is None or m.subject.id != holder)
+    ]
+    if not mismatched:
+        return
+    errors = [
+        HolderMismatchError(
+            f"The credential {m.id or m.name} is about {m.subject.id}, not the presenter "
+            f"{holder or '(the presentation names no holder)'}.",
+            credential=m.id,
+        )
+        for m in mismatched
+    ]
+    if len(errors) == 1:
+        raise errors[0]
+    raise ExceptionGroup("holder", errors)
 
 
 def verify_presentation(
@@ -42,8 +74,10 @@ def verify_presentation(
     The holder's proof must be an ``authentication`` proof carrying the verifier's challenge
     and domain (Data Integrity 1.0 section 4.5: a wrong one is ``INVALID_CHALLENGE_ERROR`` /
     ``INVALID_DOMAIN_ERROR``, so a captured presentation cannot be replayed), made by the
-    ``holder`` (``ISSUER_BINDING_ERROR``); a credential about another subject than the holder
-    is ``HOLDER_MISMATCH``. Without a proof: ``PRESENTATION_NOT_SIGNED``, unless
+    ``holder`` (``ISSUER_BINDING_ERROR``; further proofs by other keys are allowed). A
+    credential about another subject than the holder is accepted (VC DM 2.0 allows
+    holder != subject) unless ``options.require_holder_binding`` (then ``HOLDER_MISMATCH``,
+    see :func:`check_holder_binding`). Without a proof: ``PRESENTATION_NOT_SIGNED``, unless
     ``options.allow_unsigned_presentation`` (then a warning). Each credential is verified by
     ``verify_embedded``; the presentation's checks summarise theirs.
     """
@@ -83,28 +117,10 @@ def verify_presentation(
 
     def binding() -> Outcome:
         results: list[ProofResult] = found.get("proofs", [])
-        for result in results:
-            check_issuer_binding(document, result.controller, result.proof_purpose)
-        mismatched = [
-            part.model
-            for part in parts
-            if part.model is not None
-            and presentation.holder is not None
-            and part.model.subject.id is not None
-            and part.model.subject.id != presentation.holder
-        ]
-        if mismatched:
-            raise ExceptionGroup(
-                "holder",
-                [
-                    HolderMismatchError(
-                        f"The credential {m.id or m.name} is about {m.subject.id}, not "
-                        f"the presenter {presentation.holder}.",
-                        credential=m.id,
-                    )
-                    for m in mismatched
-                ],
-            )
+        if results:
+            require_bound_proof(document, results)
+        if options.require_holder_binding:
+            check_holder_binding(presentation.holder, parts)
         if not results:
             return Outcome("Not checked: the presentation is not signed.", state="skipped")
         return Outcome(f"The presentation was signed by its holder, {presentation.holder}.")
@@ -133,6 +149,9 @@ def verify_presentation(
     checks = collector.ordered()
     if checks["proof"].status == "failed" or checks["issuer_binding"].status == "failed":
         verdict: Verdict = "invalid"
+    elif checks["proof"].status == "unknown":
+        # The holder's key could not be fetched: that says nothing about forgery.
+        verdict = "could_not_check"
     elif parts:
         verdict = min((p.verdict for p in parts), key=VERDICT_ORDER.index)
     else:

@@ -3,8 +3,8 @@
 This is the one place that runs the checks and collects what they raise into a
 :class:`VerificationReport`. Checks (in report order):
 
-- ``proof``: every Data Integrity proof (``keys.dataintegrity.verify_proofs``) or the VC-JWT
-  signature (``keys.jose.verify_vc_jwt``); for a presentation, the holder's
+- ``proof``: every Data Integrity proof or the VC-JWT signature, through the credential-format
+  registry (``keys.formats.verify_secured``); for a presentation, the holder's
   ``authentication`` proof with the verifier's challenge and domain (:mod:`verifier.presentation`);
 - ``issuer_binding``: the signer's controller is the credential's ``issuer`` (a presentation's
   ``holder``); relaxed only by ``issuer_binding=False``;
@@ -27,6 +27,7 @@ instead of returning a report: there is nothing to report on.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,18 +36,19 @@ from contexts.errors import (
     MalformedValueError,
     ParsingError,
 )
-from keys.dataintegrity import ProofResult, verify_proofs
+from keys.dataintegrity import ProofResult, require_bound_proof
 from keys.dataintegrity.errors import IssuerBindingError
-from keys.dataintegrity.purposes import check_issuer_binding
 from keys.fetch import Fetcher, SafeFetcher
-from keys.jose import decode_vc_jwt, verify_vc_jwt
+from keys.formats import verify_secured
+from keys.jose import decode_vc_jwt
 from keys.resolve import Resolver
 
-from .collector import CheckCollector, is_verified, verdict_of
+from .budget import VerificationLimits, bind_budget
+from .collector import CheckCollector, is_verified, verdict_of, verdict_reason
 from .errors import (
     UnsupportedInputError,
 )
-from .inputs import LoadedInput, load_input
+from .inputs import LoadedInput, load_embedded_credential, load_input
 from .models import (
     Credential,
     is_presentation,
@@ -54,6 +56,7 @@ from .models import (
     types_of,
 )
 from .outcome import CheckState, Outcome
+from .pdf import check_printed_text
 from .presentation import verify_presentation
 from .result import (
     CHECK_NAMES,
@@ -106,7 +109,9 @@ class Verifier:
         trust: TrustList | None = None,
         status_client: StatusListClient | None = None,
         clock_skew: timedelta = CLOCK_SKEW,
+        limits: VerificationLimits | None = None,
     ) -> None:
+        self.limits = limits if limits is not None else VerificationLimits()
         if fetcher is None:
             fetcher = resolver.fetcher if resolver is not None and resolver.fetcher else None
         if fetcher is None:
@@ -130,6 +135,7 @@ class Verifier:
         check_status: bool = True,
         check_schema: bool = True,
         allow_unsigned_presentation: bool = False,
+        require_holder_binding: bool = False,
     ) -> VerificationReport:
         """See :func:`verify_credential`."""
         if at is None:
@@ -144,26 +150,32 @@ class Verifier:
             check_status=check_status,
             check_schema=check_schema,
             allow_unsigned_presentation=allow_unsigned_presentation,
+            require_holder_binding=require_holder_binding,
         )
         loaded = load_input(data)
+        # One fetch budget and deadline for everything this verification fetches.
+        run = copy.copy(self)
+        run.resolver, run.status_client = bind_budget(
+            self.limits.start(), self.resolver, self.status_client
+        )
         if loaded.token is not None:
             decode_vc_jwt(loaded.token)  # unreadable tokens are input errors (PARSING_ERROR)
-            return self._verify_credential(loaded, options, depth=0)
+            return run._verify_credential(loaded, options, depth=0)
         assert loaded.document is not None  # load_input returns a document or a token
         types = types_of(loaded.document)
         if is_presentation(loaded.document):
             return verify_presentation(
                 loaded,
                 options,
-                resolver=self.resolver,
-                verify_embedded=lambda raw: self._verify_embedded(raw, options, depth=1),
+                resolver=run.resolver,
+                verify_embedded=lambda raw: run._verify_embedded(raw, options, depth=1),
             )
         if "VerifiableCredential" not in types:
             raise UnsupportedInputError(
                 "the JSON is neither a Verifiable Credential nor a Verifiable Presentation "
                 "(its type has neither)"
             )
-        return self._verify_credential(loaded, options, depth=0)
+        return run._verify_credential(loaded, options, depth=0)
 
     # -- credentials -----------------------------------------------------------------------
 
@@ -172,28 +184,32 @@ class Verifier:
     ) -> Callable[[], Outcome]:
         def check() -> Outcome:
             if loaded.token is not None:
+                # The credential-format registry (keys.formats) dispatches to the verifier.
                 try:
-                    payload = verify_vc_jwt(
+                    payload = verify_secured(
                         loaded.token,
                         self.resolver,
                         issuer_binding=options.issuer_binding,
                         at=options.at,
-                    )
+                    ).credential
                 except IssuerBindingError as exc:
                     found["binding_error"] = exc
-                    payload = verify_vc_jwt(
+                    payload = verify_secured(
                         loaded.token, self.resolver, issuer_binding=False, at=options.at
-                    )
+                    ).credential
                 found["document"] = payload
+                if loaded.printed_text is not None:
+                    check_printed_text(loaded.printed_text, payload)
                 return Outcome("The VC-JWT signature is valid.")
             assert loaded.document is not None
-            results = verify_proofs(
-                loaded.document,
-                self.resolver,
-                at=options.at,
-                issuer_binding=False,
+            results = list(
+                verify_secured(
+                    loaded.document, self.resolver, at=options.at, issuer_binding=False
+                ).proofs
             )
             found["proofs"] = results
+            if loaded.printed_text is not None:
+                check_printed_text(loaded.printed_text, loaded.document)
             suites = ", ".join(dict.fromkeys(r.cryptosuite for r in results))
             count = "signature is" if len(results) == 1 else f"{len(results)} signatures are"
             return Outcome(f"The {count} valid ({suites}).")
@@ -208,8 +224,9 @@ class Verifier:
             if isinstance(error, IssuerBindingError):
                 raise error
             results: list[ProofResult] = found.get("proofs", [])
-            for result in results:
-                check_issuer_binding(document, result.controller, result.proof_purpose)
+            if results:
+                # Every proof verified; one must be the issuer's, others may be anyone's.
+                require_bound_proof(document, results)
             issuer = document.get("issuer")
             issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
             return Outcome(f"The credential was signed by its issuer, {issuer_id}.")
@@ -272,7 +289,9 @@ class Verifier:
             )
 
         collector.run("validity", lambda: check_validity(model, options.at, skew=self.clock_skew))
-        if options.check_status:
+        if not proof_ok:
+            collector.skip("status", "Not checked, because the signature could not be verified.")
+        elif options.check_status:
             collector.run(
                 "status",
                 lambda: self.status_client.check(
@@ -287,7 +306,12 @@ class Verifier:
             collector.skip("schema", "Not checked: schema checking was turned off.")
         collector.run(
             "issuer_trust",
-            lambda: check_issuer_trust(model.issuer, self.trust, signature_valid=proof_ok),
+            lambda: check_issuer_trust(
+                model.issuer,
+                self.trust,
+                signature_valid=proof_ok,
+                bound=options.issuer_binding,
+            ),
         )
 
         parts: tuple[VerificationReport, ...] = ()
@@ -303,28 +327,19 @@ class Verifier:
             if model.award_type == "MMS":
                 collector.run("stacking", lambda: check_stacking(model, embedded, self.trust))
             else:
-                collector.run("stacking", lambda: check_embedded(embedded))
-            components = tuple(
-                ComponentSummary(
-                    credential_id=part.credential.id if part.credential else None,
-                    achievement_id=part.credential.achievement_id if part.credential else None,
-                    achievement_name=(
-                        part.credential.achievement_name if part.credential else None
-                    ),
-                    credits=part.credential.credits if part.credential else None,
-                    verdict=part.verdict,
-                )
-                for part in parts
-            )
+                collector.run("stacking", lambda: check_embedded(model, embedded))
+            components = tuple(ComponentSummary.from_report(part) for part in parts)
         elif model.is_clr:
             collector.skip("stacking", "Not checked: credentials nested too deeply.")
         else:
             collector.skip("stacking", "Not a programme statement, so there is nothing stacked.")
 
         checks = collector.ordered()
+        verdict = verdict_of(checks, collector.raised)
         return VerificationReport(
             verified=is_verified(checks),
-            verdict=verdict_of(checks, collector.raised),
+            verdict=verdict,
+            verdict_reason=verdict_reason(checks, verdict),
             checks=checks,
             errors=tuple(collector.errors),
             warnings=tuple(collector.warnings),
@@ -339,16 +354,7 @@ class Verifier:
 
     def _embedded_input(self, raw: Any) -> LoadedInput:
         """An embedded credential: a JSON object, a VC-JWT string, or an enveloped VC."""
-        if isinstance(raw, str):
-            return load_input(raw)
-        if isinstance(raw, Mapping):
-            if "EnvelopedVerifiableCredential" in types_of(raw):
-                envelope = raw.get("id")
-                if isinstance(envelope, str):
-                    return load_input(envelope)
-                raise MalformedValueError("an EnvelopedVerifiableCredential needs a data: URL id")
-            return LoadedInput(format="json-ld", document=raw)
-        raise MalformedValueError("an embedded credential must be an object or a VC-JWT")
+        return load_embedded_credential(raw)
 
     def _verify_embedded(
         self, raw: Any, options: VerifyOptions, *, depth: int
@@ -390,6 +396,7 @@ def verify_credential(
     check_status: bool = True,
     check_schema: bool = True,
     allow_unsigned_presentation: bool = False,
+    require_holder_binding: bool = False,
 ) -> VerificationReport:
     """Verify a credential or presentation and report every check.
 
@@ -401,6 +408,8 @@ def verify_credential(
     require the signer to be the issuer (``False`` only for spec vectors). ``challenge`` /
     ``domain``: what a presentation's ``authentication`` proof must carry.
     ``allow_unsigned_presentation``: accept a presentation without a proof (with a warning).
+    ``require_holder_binding``: a verifier policy (e.g. credit transfer), off by default: every
+    credential in a presentation must be about its holder (``HOLDER_MISMATCH``).
 
     Returns a :class:`VerificationReport`; raises ``PARSING_ERROR`` (or ``UNSUPPORTED_INPUT``,
     ``BAKED_CREDENTIAL_NOT_FOUND``) only when the input cannot be read as a credential or
@@ -419,4 +428,5 @@ def verify_credential(
         check_status=check_status,
         check_schema=check_schema,
         allow_unsigned_presentation=allow_unsigned_presentation,
+        require_holder_binding=require_holder_binding,
     )

@@ -16,11 +16,12 @@ from typing import Any, Literal
 from .inputs import InputFormat
 from .models import Credential
 from .outcome import CheckState
-from .trust import TrustList
+from .trust import TrustList, issuer_identity
 from .validity import format_date
 
 __all__ = [
     "CHECK_NAMES",
+    "COMPONENT_HEADLINES",
     "HEADLINES",
     "VERDICT_ORDER",
     "CheckName",
@@ -30,6 +31,7 @@ __all__ = [
     "Verdict",
     "VerificationReport",
     "VerifyOptions",
+    "award_kind",
 ]
 
 CheckName = Literal[
@@ -53,6 +55,7 @@ Verdict = Literal[
     "invalid",
     "unknown_issuer",
     "status_unknown",
+    "could_not_check",
 ]
 #: Worst first: a presentation's verdict is the worst of its credentials'.
 VERDICT_ORDER: tuple[Verdict, ...] = (
@@ -61,6 +64,7 @@ VERDICT_ORDER: tuple[Verdict, ...] = (
     "suspended",
     "expired",
     "not_yet_valid",
+    "could_not_check",
     "status_unknown",
     "unknown_issuer",
     "valid",
@@ -72,8 +76,23 @@ HEADLINES: Mapping[Verdict, str] = {
     "expired": "Expired: this credential is no longer valid.",
     "not_yet_valid": "Not yet valid: this credential's validity period has not started.",
     "invalid": "Invalid: this credential cannot be trusted.",
-    "unknown_issuer": "Signature valid; issuer not on your list.",
+    "unknown_issuer": "Signature valid, issuer not recognised: this verifier does not know "
+    "the signer as an issuer, so it cannot vouch for the credential.",
     "status_unknown": "Could not check status: the issuer's status list was not available.",
+    "could_not_check": "Could not check: the issuer's keys could not be fetched, so the "
+    "signature could not be checked (this does not mean the credential is forged).",
+}
+#: Headlines of a programme statement whose verdict comes from a credential it stacks.
+COMPONENT_HEADLINES: Mapping[Verdict, str] = {
+    "revoked": "Revoked: the issuer has revoked a micro-credential this statement stacks, so "
+    "the statement no longer stands.",
+    "suspended": "Suspended: the issuer has suspended a micro-credential this statement stacks.",
+    "expired": "Expired: a micro-credential this statement stacks is no longer valid.",
+    "not_yet_valid": "Not yet valid: a micro-credential this statement stacks is not valid yet.",
+    "status_unknown": "Could not check status: the status of a micro-credential this statement "
+    "stacks could not be checked.",
+    "could_not_check": "Could not check: the keys of a micro-credential this statement stacks "
+    "could not be fetched.",
 }
 
 
@@ -98,13 +117,34 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class ComponentSummary:
-    """One COA stacked in an MMS, for the human page."""
+    """One credential embedded in a programme statement or learner record, for the page.
+
+    ``verified`` and ``verdict`` are that credential's own report's; ``codes`` its error codes.
+    """
 
     credential_id: str | None
     achievement_id: str | None
     achievement_name: str | None
     credits: int | float | None
     verdict: Verdict
+    verified: bool = False
+    codes: tuple[str, ...] = ()
+    learner_name: str | None = None
+
+    @classmethod
+    def from_report(cls, part: VerificationReport) -> ComponentSummary:
+        """Summarise an embedded credential's own report."""
+        summary = part.credential
+        return cls(
+            credential_id=summary.id if summary else None,
+            achievement_id=summary.achievement_id if summary else None,
+            achievement_name=summary.achievement_name if summary else None,
+            credits=summary.credits if summary else None,
+            verdict=part.verdict,
+            verified=part.verified,
+            codes=part.error_codes,
+            learner_name=summary.learner_name if summary else None,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape (snake_case keys)."""
@@ -114,12 +154,32 @@ class ComponentSummary:
             "achievement_name": self.achievement_name,
             "credits": self.credits,
             "verdict": self.verdict,
+            "verified": self.verified,
+            "codes": list(self.codes),
+            "learner_name": self.learner_name,
         }
+
+
+def award_kind(credential: Credential) -> str:
+    """``COC`` / ``COA`` / ``MMS``, ``CLR`` for any other ClrCredential, else ``VC``.
+
+    A CLR is a programme statement (MMS) only when its award type says so; stacking then
+    decides whether it stands. Any other CLR is a Comprehensive Learner Record.
+    """
+    if credential.is_clr:
+        return "MMS" if credential.award_type == "MMS" else "CLR"
+    return credential.kind
 
 
 @dataclass(frozen=True)
 class CredentialSummary:
-    """What the human page shows about a credential (from the parsed model)."""
+    """What the human page shows about a credential (from the parsed model).
+
+    ``issuer_id`` / ``issuer_domain`` are the identity the signature is checked against (the
+    domain for did:web and https issuers); ``issuer_name`` is the trust list's name for a
+    recognised issuer and ``None`` otherwise: the credential's own claim is kept apart in
+    ``issuer_claimed_name`` and must never be shown as the issuer's identity.
+    """
 
     id: str | None
     types: tuple[str, ...]
@@ -138,6 +198,10 @@ class CredentialSummary:
     credits: int | float | None
     mqf_level: int | None
     components: tuple[ComponentSummary, ...] = ()
+    issuer_domain: str | None = None
+    issuer_claimed_name: str | None = None
+    issuer_recognised: bool = False
+    issuer_source: str | None = None
 
     @classmethod
     def from_model(
@@ -147,19 +211,17 @@ class CredentialSummary:
         trust: TrustList | None = None,
         components: tuple[ComponentSummary, ...] = (),
     ) -> CredentialSummary:
-        """Summarise ``credential``; a trust-list name fills a missing issuer name."""
+        """Summarise ``credential``; the issuer's name comes from ``trust`` only."""
         achievement = credential.achievement
-        issuer_name = credential.issuer.name
-        if issuer_name is None and trust is not None:
-            entry = trust.lookup(credential.issuer.id)
-            issuer_name = entry.name if entry is not None else None
+        entry = trust.lookup(credential.issuer.id) if trust is not None else None
+        identity = issuer_identity(credential.issuer.id)
         return cls(
             id=credential.id,
             types=credential.types,
-            award_type=credential.kind,
+            award_type=award_kind(credential),
             name=credential.name,
             issuer_id=credential.issuer.id,
-            issuer_name=issuer_name,
+            issuer_name=(entry.name or entry.id) if entry is not None else None,
             learner_name=credential.subject.learner_name,
             learner_id=credential.subject.id,
             achievement_id=achievement.id if achievement else None,
@@ -171,7 +233,23 @@ class CredentialSummary:
             credits=_number(credential.credits),
             mqf_level=achievement.mqf_level if achievement else None,
             components=components,
+            issuer_domain=identity.domain,
+            issuer_claimed_name=credential.issuer.name,
+            issuer_recognised=entry is not None,
+            issuer_source=entry.source if entry is not None else None,
         )
+
+    @property
+    def issuer_label(self) -> str:
+        """The issuer for one line of text: the verified identity always, the trust list's
+        name when recognised, the credential's own name only marked as unverified."""
+        identity = self.issuer_id
+        if self.issuer_domain and self.issuer_domain not in identity:
+            identity = f"{identity} ({self.issuer_domain})"
+        if self.issuer_recognised:
+            return f"{self.issuer_name} [{identity}]" if self.issuer_name else identity
+        claimed = f", calls itself {self.issuer_claimed_name!r}" if self.issuer_claimed_name else ""
+        return f"{identity} [not recognised{claimed}]"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape (snake_case keys)."""
@@ -182,6 +260,10 @@ class CredentialSummary:
             "name": self.name,
             "issuer_id": self.issuer_id,
             "issuer_name": self.issuer_name,
+            "issuer_domain": self.issuer_domain,
+            "issuer_claimed_name": self.issuer_claimed_name,
+            "issuer_recognised": self.issuer_recognised,
+            "issuer_source": self.issuer_source,
             "learner_name": self.learner_name,
             "learner_id": self.learner_id,
             "achievement_id": self.achievement_id,
@@ -225,10 +307,15 @@ class VerificationReport:
     checked_at: str = ""
     #: Presentations only: the holder's own proof (or its allowed absence) and binding held.
     presentation_accepted: bool | None = None
+    #: Why the verdict, when it is not the credential's own: ``component`` (a statement whose
+    #: verdict comes from a credential it stacks, e.g. a revoked COA inside an MMS).
+    verdict_reason: str | None = None
 
     @property
     def headline(self) -> str:
         """One plain-language sentence for the verdict."""
+        if self.verdict_reason == "component" and self.verdict in COMPONENT_HEADLINES:
+            return COMPONENT_HEADLINES[self.verdict]
         return HEADLINES[self.verdict]
 
     @property
@@ -242,6 +329,7 @@ class VerificationReport:
         out: dict[str, Any] = {
             "verified": self.verified,
             "verdict": self.verdict,
+            "verdict_reason": self.verdict_reason,
             "headline": self.headline,
             "kind": self.kind,
             "format": self.format,
@@ -274,3 +362,6 @@ class VerifyOptions:
     check_status: bool
     check_schema: bool
     allow_unsigned_presentation: bool
+    #: Verifier policy (not plain verification): a presentation's credentials must be about
+    #: its holder (``HOLDER_MISMATCH``). VC DM 2.0 allows holder != subject.
+    require_holder_binding: bool = False

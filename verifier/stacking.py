@@ -14,8 +14,9 @@ are the ``isChildOf`` associations targeting it. The statement stacks when:
 5. no COA earns more credits than its achievement offers, and the programme's
    ``creditsAvailable`` equals the sum of the COAs' ``creditsEarned``.
 
-These programme rules apply to a statement whose ``awardType`` is ``MMS``; any other CLR only
-needs rule 1 (:func:`check_embedded`).
+These programme rules apply to a statement whose award type is ``MMS``; any other CLR is a
+Comprehensive Learner Record, never shown as an MMS: its embedded credentials must verify and
+be about its learner (:func:`check_embedded`).
 
 Pure: it reads the statement's model and the embedded COAs' verification outcomes
 (:class:`EmbeddedResult`) and raises; it never fetches. All problems are reported at once
@@ -29,6 +30,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from contexts.errors import SijilError
 
 from .errors import (
     StackingComponentMissingError,
@@ -47,7 +50,14 @@ from .models import Achievement, Credential, Subject
 from .outcome import Outcome
 from .trust import TrustList
 
-__all__ = ["EmbeddedResult", "InnerCheck", "check_embedded", "check_stacking", "same_learner"]
+__all__ = [
+    "ClrLearnerUnconfirmedError",
+    "EmbeddedResult",
+    "InnerCheck",
+    "check_embedded",
+    "check_stacking",
+    "same_learner",
+]
 
 _REVOKED_CODES = frozenset({"CREDENTIAL_REVOKED", "CREDENTIAL_SUSPENDED"})
 
@@ -117,6 +127,17 @@ def _inner_errors(item: EmbeddedResult) -> list[StackingMismatchError]:
                 credential=ident,
                 achievement=name,
                 codes=list(binding.codes),
+            )
+        ]
+    proof = checks.get("proof")
+    if proof is not None and proof.status == "unknown":
+        return [
+            StackingInnerInvalidError(
+                f"{label}: could not check its signature ({', '.join(proof.codes)}). "
+                f"{proof.message}",
+                credential=ident,
+                achievement=name,
+                codes=list(proof.codes),
             )
         ]
     for check, reason in (
@@ -191,20 +212,68 @@ def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def check_embedded(embedded: Sequence[EmbeddedResult]) -> Outcome:
-    """For a CLR that is not a sijil MMS: only rule 1, every embedded credential verifies.
+def _comparable(record: Credential, item: Credential) -> bool:
+    """Whether two subjects' identifiers can say "same" or "different" learner: both have
+    subject ids, or both come from one issuer (which keeps one salted identity per learner)."""
+    if record.subject.id is not None and item.subject.id is not None:
+        return True
+    return record.issuer.id == item.issuer.id
 
-    A general CLR 2.0 gathers achievements from many issuers with no programme rules, so
-    only the embedded credentials' own verification is checked (STACKING_INNER_* codes).
+
+def check_embedded(record: Credential, embedded: Sequence[EmbeddedResult]) -> Outcome:
+    """For a Comprehensive Learner Record that is not a sijil MMS: its own checks.
+
+    A general CLR 2.0 gathers achievements from many issuers with no programme rules, so no
+    stacking applies; but every embedded credential must verify on its own (STACKING_INNER_*
+    codes) and be about the record's learner: one whose identifiers show another learner
+    (different subject ids, or the record's own issuer's salted identity not matching) is
+    ``STACKING_LEARNER_MISMATCH``; one whose identifiers cannot be compared (another issuer's
+    identifier scheme, no subject ids) is a ``CLR_LEARNER_UNCONFIRMED`` warning.
     """
-    errors = [error for item in embedded for error in _inner_errors(item)]
+    errors: list[StackingMismatchError] = []
+    unconfirmed: list[str] = []
+    for item in embedded:
+        errors.extend(_inner_errors(item))
+        coa = item.credential
+        if coa is None:
+            continue
+        label, ident, name = item.label()
+        if same_learner(record.subject, coa.subject):
+            continue
+        if _comparable(record, coa):
+            errors.append(
+                StackingLearnerMismatchError(
+                    f"{label} is for another learner than the record "
+                    f"({coa.subject.learner_name or coa.subject.id or 'unnamed'}).",
+                    credential=ident,
+                    achievement=name,
+                )
+            )
+        else:
+            unconfirmed.append(label)
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise ExceptionGroup("embedded", errors)
-    return Outcome(
-        f"Not a programme statement (MMS); all {len(embedded)} embedded credentials verify."
+    message = (
+        "A Comprehensive Learner Record, not a programme statement (MMS): its "
+        f"{len(embedded)} embedded credentials verify and no programme rules apply."
     )
+    if unconfirmed:
+        warning = ClrLearnerUnconfirmedError(
+            "Could not confirm that these embedded credentials are about the record's "
+            f"learner: {'; '.join(unconfirmed)}."
+        )
+        return Outcome(message, state="warning", warnings=(warning,))
+    return Outcome(message)
+
+
+class ClrLearnerUnconfirmedError(SijilError):
+    """Warning: an embedded credential's learner cannot be compared with the record's."""
+
+    code = "CLR_LEARNER_UNCONFIRMED"
+    title = "Learner of an embedded credential not confirmed"
+    http_status = 422
 
 
 def check_stacking(

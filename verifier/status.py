@@ -16,24 +16,37 @@ BSL 1.0 section 3.2 ("Validate Algorithm"):
 
 A list that cannot be fetched or verified is never read as "not revoked": the report says
 "could not check status". Verified lists are cached per URL for the list's ``ttl``
-(milliseconds, section 2.2), else ``default_ttl`` seconds, and never past its ``validUntil``.
-The clock for the cache is injected (``clock``, seconds).
+(milliseconds, section 2.2), else ``default_ttl`` seconds, and never past its ``validUntil``,
+in a :class:`keys.cache.ExpiringCache` of at most ``max_cache_bytes`` (decoded lists).
+The cache's clock is injected (``clock``, seconds) and monotonic by default, so a wall-clock
+step back never makes a stale list look fresh. With ``stale_max_age > 0`` the last verified
+copy of each list is also kept (:mod:`keys.stale`) and used, recorded as a ``status_list``
+stale use, when a later fetch fails for an issuer outage (never past the list's
+``validUntil``, never for a list that was never fetched).
+
+Bounds: a credential with more than ``max_status_entries`` (:data:`MAX_STATUS_ENTRIES`)
+entries is not checked at all (``STATUS_ENTRY_LIMIT_EXCEEDED``, read as "could not check
+status": each entry may cost a fetch); a status list credential may be at most
+:data:`MAX_STATUS_LIST_BYTES` (through a :class:`keys.fetch.ScopedFetcher`). An entry of a
+type this verifier does not manage (VC Data Model 2.0 allows any ``credentialStatus``
+type) is a warning, ``UNSUPPORTED_STATUS_TYPE``, not a failure.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from contexts.errors import MalformedValueError, SijilError
+from keys.cache import ExpiringCache
 from keys.dataintegrity import VerificationMethodResolver, verify_proofs
-from keys.fetch import Fetcher, FetchError
+from keys.fetch import Fetcher, FetchError, ScopedFetcher
+from keys.stale import StaleStore, StaleUse, is_outage, note_stale_use
 
 from .bitstring import Bitstring, decode_list
 from .errors import (
@@ -48,11 +61,35 @@ from .outcome import Outcome
 from .validity import CLOCK_SKEW, format_date
 
 __all__ = [
+    "MAX_STATUS_CACHE_BYTES",
+    "MAX_STATUS_ENTRIES",
+    "MAX_STATUS_LIST_BYTES",
     "STATUS_LIST_ACCEPT",
+    "StatusEntryLimitError",
     "StatusList",
     "StatusListClient",
     "parse_status_index",
 ]
+
+#: Most ``credentialStatus`` entries checked for one credential.
+MAX_STATUS_ENTRIES = 4
+#: Largest status list credential fetched, in bytes (131,072 entries of 16 random bits
+#: encode to about 350 KiB; an all-zero list to a few hundred bytes).
+MAX_STATUS_LIST_BYTES = 512 * 1024
+#: Decoded status lists one client keeps cached, in bytes.
+MAX_STATUS_CACHE_BYTES = 16 * 1024 * 1024
+_LIST_OVERHEAD = 1024
+
+
+class StatusEntryLimitError(StatusRetrievalError):
+    """More ``credentialStatus`` entries than this verifier checks for one credential.
+
+    A retrieval error on purpose: the status is unknown ("could not check"), not bad.
+    """
+
+    code = "STATUS_ENTRY_LIMIT_EXCEEDED"
+    title = "Too many status entries to check"
+
 
 STATUS_LIST_ACCEPT = "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.8"
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -104,43 +141,70 @@ class StatusListClient:
         resolver: VerificationMethodResolver,
         *,
         default_ttl: float = 300.0,
-        max_entries: int = 256,
-        clock: Callable[[], float] = time.time,
+        max_cache_bytes: int = MAX_STATUS_CACHE_BYTES,
+        max_status_entries: int = MAX_STATUS_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+        stale_max_age: float = 0.0,
     ) -> None:
         self._fetcher = fetcher
         self._resolver = resolver
         self._default_ttl = default_ttl
-        self._max_entries = max_entries
-        self._clock = clock
-        self._cache: OrderedDict[tuple[str, bool], tuple[float, StatusList]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.max_status_entries = max_status_entries
+        self._cache: ExpiringCache[tuple[str, bool], StatusList] = ExpiringCache(
+            max_bytes=max_cache_bytes,
+            sizeof=lambda status_list: len(status_list.bits.data) + _LIST_OVERHEAD,
+            clock=clock,
+        )
+        #: Last good lists for an issuer outage (off unless ``stale_max_age > 0``).
+        self._stale: StaleStore[tuple[str, bool], StatusList] = StaleStore(
+            max_age=stale_max_age,
+            max_bytes=max_cache_bytes,
+            sizeof=lambda status_list: len(status_list.bits.data) + _LIST_OVERHEAD,
+            clock=clock,
+        )
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """Where status lists come from."""
+        return self._fetcher
+
+    @property
+    def resolver(self) -> VerificationMethodResolver:
+        """Where the status lists' signing keys come from."""
+        return self._resolver
+
+    def with_fetcher(
+        self,
+        fetcher: Fetcher,
+        resolver: VerificationMethodResolver,
+        *,
+        max_status_entries: int | None = None,
+    ) -> StatusListClient:
+        """A view sharing this client's cache that fetches lists through ``fetcher`` and
+        their keys through ``resolver`` (one verification's budgeted fetcher)."""
+        view = copy.copy(self)
+        view._fetcher = fetcher
+        view._resolver = resolver
+        if max_status_entries is not None:
+            view.max_status_entries = max_status_entries
+        return view
 
     def clear(self) -> None:
         """Forget every cached list."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
+        self._stale.clear()
 
     def _cached(self, key: tuple[str, bool], at: datetime) -> StatusList | None:
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is None:
-                return None
-            expires, status_list = hit
-            if self._clock() >= expires or (
-                status_list.valid_until is not None and at >= status_list.valid_until
-            ):
-                del self._cache[key]
-                return None
-            self._cache.move_to_end(key)
-            return status_list
+        status_list = self._cache.get(key)
+        if status_list is None:
+            return None
+        if status_list.valid_until is not None and at >= status_list.valid_until:
+            return None
+        return status_list
 
     def _store(self, key: tuple[str, bool], status_list: StatusList) -> None:
         ttl = status_list.ttl_seconds if status_list.ttl_seconds is not None else self._default_ttl
-        with self._lock:
-            self._cache[key] = (self._clock() + ttl, status_list)
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._max_entries:
-                self._cache.popitem(last=False)
+        self._cache.put(key, status_list, ttl)
 
     def get_list(self, url: str, *, at: datetime, issuer_binding: bool = True) -> StatusList:
         """The verified list at ``url`` (cached). Raises ``STATUS_RETRIEVAL_ERROR`` /
@@ -149,9 +213,18 @@ class StatusListClient:
         cached = self._cached(key, at)
         if cached is not None:
             return cached
+        fetcher = self._fetcher
+        if isinstance(fetcher, ScopedFetcher):
+            fetcher = fetcher.scoped(max_bytes=MAX_STATUS_LIST_BYTES)
         try:
-            document = self._fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
+            document = fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
         except FetchError as exc:
+            stale = self._stale.last_good(key) if is_outage(exc) else None
+            if stale is not None and not (
+                stale[0].valid_until is not None and at >= stale[0].valid_until
+            ):
+                note_stale_use(StaleUse("status_list", url, stale[1], exc.code))
+                return stale[0]
             raise StatusRetrievalError(
                 f"Could not fetch the status list {url}: {exc.detail}",
                 status_list=url,
@@ -159,6 +232,7 @@ class StatusListClient:
             ) from None
         status_list = self._verify_list(url, document, at=at, issuer_binding=issuer_binding)
         self._store(key, status_list)
+        self._stale.keep(key, status_list)
         return status_list
 
     def _verify_list(
@@ -278,16 +352,37 @@ class StatusListClient:
         """Check every status entry of ``credential``.
 
         Raises the one error, or an ``ExceptionGroup`` when several entries fail (a revoked
-        bit is reported even when another list could not be fetched).
+        bit is reported even when another list could not be fetched). More than
+        ``max_status_entries`` entries raise ``STATUS_ENTRY_LIMIT_EXCEEDED`` before any
+        fetch. Entries of a type other than ``BitstringStatusListEntry`` are warnings
+        (``UNSUPPORTED_STATUS_TYPE``): the outcome is ``warning`` when nothing else failed.
         """
-        if not credential.status_entries:
+        entries = credential.status_entries
+        if not entries:
             return Outcome(
                 "The credential has no status entry, so its issuer cannot revoke it.",
                 state="skipped",
             )
+        if len(entries) > self.max_status_entries:
+            raise StatusEntryLimitError(
+                f"Could not check status: the credential has {len(entries)} status entries; "
+                f"this verifier checks at most {self.max_status_entries}.",
+                pointer="/credentialStatus",
+                entries=len(entries),
+            )
         results: list[str] = []
         errors: list[SijilError] = []
-        for entry in credential.status_entries:
+        unsupported: list[UnsupportedStatusTypeError] = []
+        for entry in entries:
+            if "BitstringStatusListEntry" not in entry.type:
+                unsupported.append(
+                    UnsupportedStatusTypeError(
+                        "Cannot check this status type: "
+                        f"{', '.join(entry.type) or 'none'} is not one this verifier manages.",
+                        pointer=entry.pointer,
+                    )
+                )
+                continue
             try:
                 results.append(
                     self.check_entry(credential, entry, at=at, issuer_binding=issuer_binding)
@@ -298,4 +393,12 @@ class StatusListClient:
             raise errors[0]
         if errors:
             raise ExceptionGroup("status", errors)
-        return Outcome("Checked with the issuer's status list: " + ", ".join(results) + ".")
+        if not unsupported:
+            return Outcome("Checked with the issuer's status list: " + ", ".join(results) + ".")
+        skipped = f"{len(unsupported)} status entr{'y' if len(unsupported) == 1 else 'ies'} "
+        skipped += "of a type this verifier cannot check"
+        if results:
+            message = f"Checked with the issuer's status list: {', '.join(results)}; {skipped}."
+        else:
+            message = f"Cannot check this status type: {skipped}."
+        return Outcome(message, state="warning", warnings=tuple(unsupported))

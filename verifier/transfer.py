@@ -8,6 +8,7 @@ the credits per target course, and the total, capped at ``maxTransferShare * tot
 Policy file (JSON), with the defaults used when a member is absent::
 
     {
+      "name": "BSc Data Science, 30 % cap",  # shown on the /credit-transfer page's list
       "programme": {"id": "...", "name": "BSc Data Science"},   # shown in the result
       "totalCredits": 120,                # credits of the receiving programme
       "maxTransferShare": 0.30,           # at most this share of totalCredits transfers
@@ -15,24 +16,39 @@ Policy file (JSON), with the defaults used when a member is absent::
       "minGrade": null,                   # e.g. "B": letter grade on gradeScale ...
       "minScore": null,                   # ... or a minimum percentage, e.g. 65
       "maxAgeYears": 5,                   # COAs awarded longer ago are refused (null: no limit)
-      "acceptedIssuers": [],              # issuer ids; empty: any issuer whose COA verifies
+      "acceptedIssuers": [],              # issuer ids; empty: any issuer the verifier
+                                          # recognises (never "anyone": see below)
       "courseMapping": [                  # achievement id or humanCode -> course and credits
         {"achievement": "DAF101", "course": "XYZ1234", "credits": 3}
       ],
       "allowUnsignedPresentations": false,  # accept a presentation without the holder's proof
       "allowPartialCredit": false,        # true: the course reaching the cap gets what is left
+      "notionalHoursPerCredit": null,     # e.g. 40 (MQA): a stand-alone micro-credential must
+                                          # show 40 notional learning hours (sltHours) for
+                                          # each credit of the course it is mapped to
       "gradeScale": [{"grade": "A", "minScore": 80}, ...]   # best first; default below
     }
 
+Every credential must be about one learner (same ``credentialSubject.id``, or the same salted
+identity hash): credentials about more than one learner refuse the whole request
+(``LEARNER_MISMATCH``, nothing transfers). The learner is part of the result.
+
 Rules, in order, for each COA (credentials are taken in input order; an MMS and a presentation
-are expanded into their credentials): it must verify (``NOT_VERIFIED``); a COC never carries
-credit (``COC_NO_CREDIT``) and other credentials are not micro-credentials
+are expanded into their credentials, an MMS's only when the MMS itself verifies,
+``CONTAINER_NOT_VERIFIED``): it must verify (``NOT_VERIFIED``) and come from an issuer on the
+verifier's trust list (``ISSUER_NOT_TRUSTED``: a signature alone proves nothing about who the
+signer is, so ``acceptedIssuers: []`` means "any recognised issuer", never "anyone"); a COC
+never carries credit (``COC_NO_CREDIT``) and other credentials are not micro-credentials
 (``NOT_A_MICROCREDENTIAL``); issuer accepted (``ISSUER_NOT_ACCEPTED``); not counted before
 (``DUPLICATE``); MQF level (``MQF_LEVEL_TOO_LOW`` / ``MQF_LEVEL_UNKNOWN``); age
 (``TOO_OLD``); grade (``GRADE_TOO_LOW`` / ``GRADE_MISSING``); a course mapping
 (``NO_COURSE_MAPPING``) for a course not yet credited (``COURSE_ALREADY_CREDITED``); and room
-under the cap (``CAP_REACHED``). Whole courses only, unless ``allowPartialCredit``. An MMS
-itself is listed as ``EVALUATED_BY_COMPONENT`` (its COAs carry the credit).
+under the cap (``CAP_REACHED``). With ``notionalHoursPerCredit`` set, a stand-alone
+micro-credential (``microCredentialCategory`` ``stand-alone``) must state its notional learning
+hours (``HOURS_UNKNOWN``) and have at least that many hours per credit of its course
+(``TOO_FEW_HOURS``): the MQA's 40 hours per credit. Whole courses only, unless
+``allowPartialCredit``. An MMS itself is listed as ``EVALUATED_BY_COMPONENT`` (its COAs
+carry the credit).
 
 Errors: ``MALFORMED_VALUE_ERROR`` (pointer into the policy) for a malformed policy.
 """
@@ -49,15 +65,18 @@ from typing import Any, Protocol
 
 from contexts.errors import MalformedValueError, ParsingError
 
-from .models import Credential
+from .models import Achievement, Credential, Subject
+from .stacking import same_learner
 
 __all__ = [
     "DEFAULT_GRADE_SCALE",
     "CourseCredit",
     "CourseMapping",
     "Decision",
+    "TransferLearner",
     "TransferPolicy",
     "TransferResult",
+    "credits_text",
     "evaluate_transfer",
     "load_policy",
 ]
@@ -144,6 +163,8 @@ class TransferPolicy:
     allow_unsigned_presentations: bool = False
     allow_partial_credit: bool = False
     grade_scale: tuple[tuple[str, Decimal], ...] = DEFAULT_GRADE_SCALE
+    #: MQA: notional learning hours per credit a stand-alone micro-credential must show.
+    notional_hours_per_credit: Decimal | None = None
 
     @property
     def cap(self) -> Decimal:
@@ -218,6 +239,12 @@ class TransferPolicy:
                     _decimal(entry.get("credits"), pointer + "/credits"),
                 )
             )
+        hours = data.get("notionalHoursPerCredit")
+        hours_per_credit = _decimal(hours, "/notionalHoursPerCredit") if hours is not None else None
+        if hours_per_credit is not None and hours_per_credit == 0:
+            raise MalformedValueError(
+                "notionalHoursPerCredit must be positive", pointer="/notionalHoursPerCredit"
+            )
         for flag in ("allowUnsignedPresentations", "allowPartialCredit"):
             if not isinstance(data.get(flag, False), bool):
                 raise MalformedValueError(f"{flag} must be true or false", pointer="/" + flag)
@@ -234,6 +261,7 @@ class TransferPolicy:
             allow_unsigned_presentations=bool(data.get("allowUnsignedPresentations", False)),
             allow_partial_credit=bool(data.get("allowPartialCredit", False)),
             grade_scale=scale,
+            notional_hours_per_credit=hours_per_credit,
         )
 
     def mapping_for(self, credential: Credential) -> CourseMapping | None:
@@ -295,11 +323,13 @@ class Decision:
     course: str | None = None
     credits: Decimal | None = None
     grade: str | None = None
+    learner_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON shape."""
         return {
             "credential_id": self.credential_id,
+            "learner_name": self.learner_name,
             "achievement_id": self.achievement_id,
             "achievement_name": self.achievement_name,
             "issuer_id": self.issuer_id,
@@ -333,8 +363,37 @@ class CourseCredit:
 
 
 @dataclass(frozen=True)
+class TransferLearner:
+    """Who the credentials are about: name, subject id and the hashed identity (if any)."""
+
+    name: str | None
+    id: str | None
+    identity: str | None
+
+    @classmethod
+    def from_subject(cls, subject: Subject) -> TransferLearner:
+        """From a credential's subject (the first hashed identifier stands for the rest)."""
+        hashed = sorted(subject.hashed_identities)
+        identity = f"{hashed[0][0]} {hashed[0][1]}" if hashed else None
+        return cls(name=subject.learner_name, id=subject.id, identity=identity)
+
+    @property
+    def label(self) -> str:
+        """The name, else the subject id, else the hashed identity."""
+        return self.name or self.id or self.identity or "an unnamed learner"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON shape."""
+        return {"name": self.name, "id": self.id, "identity": self.identity}
+
+
+@dataclass(frozen=True)
 class TransferResult:
-    """The evaluation: decisions in input order, courses credited and the capped total."""
+    """The evaluation: the learner, decisions in input order, courses credited, the total.
+
+    ``refused`` is ``LEARNER_MISMATCH`` when the credentials are about several learners
+    (``learners`` lists them; ``learner`` is then ``None``).
+    """
 
     programme: Mapping[str, Any]
     total_credits: Decimal
@@ -342,6 +401,9 @@ class TransferResult:
     transferred: Decimal
     courses: tuple[CourseCredit, ...]
     decisions: tuple[Decision, ...]
+    learner: TransferLearner | None = None
+    learners: tuple[TransferLearner, ...] = ()
+    refused: str | None = None
 
     @property
     def accepted(self) -> tuple[Decision, ...]:
@@ -354,10 +416,13 @@ class TransferResult:
         return tuple(d for d in self.decisions if not d.accepted)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON shape: ``{"programme", "total_credits", "cap", "transferred", "courses",
-        "decisions"}``."""
+        """JSON shape: ``{"programme", "learner", "learners", "refused", "total_credits", "cap",
+        "transferred", "courses", "decisions"}``."""
         return {
             "programme": dict(self.programme),
+            "learner": self.learner.to_dict() if self.learner else None,
+            "learners": [learner.to_dict() for learner in self.learners],
+            "refused": self.refused,
             "total_credits": _num(self.total_credits),
             "cap": _num(self.cap),
             "transferred": _num(self.transferred),
@@ -368,6 +433,11 @@ class TransferResult:
 
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
+
+
+def credits_text(value: Decimal) -> str:
+    """``1 credit``, ``2 credits``, ``1.5 credits``."""
+    return f"{_fmt(value)} credit" if value == 1 else f"{_fmt(value)} credits"
 
 
 def _score(credential: Credential, policy: TransferPolicy) -> tuple[Decimal | None, str | None]:
@@ -392,220 +462,401 @@ def _score(credential: Credential, policy: TransferPolicy) -> tuple[Decimal | No
     return None, None
 
 
-def _expand(report: _Report, policy: TransferPolicy) -> list[tuple[_Report, str | None]]:
-    """(report, rejection code or None) per credential to evaluate, in order."""
+# --- the evaluation: candidates, then one small rule per reason -------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One credential to decide on; ``preset`` is a rejection decided by its container."""
+
+    report: _Report
+    model: Credential | None
+    preset: str | None = None
+    container: str | None = None
+
+    @property
+    def achievement(self) -> Achievement | None:
+        return self.model.achievement if self.model is not None else None
+
+    @property
+    def name(self) -> str:
+        achievement = self.achievement
+        return (achievement.label if achievement else None) or "this credential"
+
+
+@dataclass
+class _State:
+    """What earlier decisions settled: credentials and courses already counted, the total."""
+
+    transferred: Decimal = Decimal(0)
+    seen_credentials: set[str] = field(default_factory=set)
+    seen_achievements: set[str] = field(default_factory=set)
+    credited_courses: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Rejection:
+    code: str
+    reason: str
+    course: str | None = None
+
+
+def _expand(report: _Report, container: str | None = None) -> list[_Candidate]:
+    """Every credential to decide on, in input order: a presentation's credentials, a
+    programme statement (or learner record) followed by its credentials."""
     if report.kind == "presentation":
-        presentation_ok = report.presentation_accepted is True
-        out: list[tuple[_Report, str | None]] = []
+        out: list[_Candidate] = []
         for part in report.parts:
-            for item, code in _expand(part, policy):
-                out.append((item, code if presentation_ok else "PRESENTATION_NOT_VERIFIED"))
+            for item in _expand(part):
+                preset = item.preset
+                if report.presentation_accepted is not True:
+                    preset = "PRESENTATION_NOT_VERIFIED"
+                out.append(_Candidate(item.report, item.model, preset, item.container))
         return out
     model = report.model
     if model is not None and model.is_clr:
-        out = [(report, "EVALUATED_BY_COMPONENT")]
-        out.extend((part, None) for part in report.parts)
-        return out
-    return [(report, None)]
+        label = (model.achievement.label if model.achievement else None) or "the statement"
+        head = _Candidate(report, model, "EVALUATED_BY_COMPONENT", container)
+        parts_preset = None if report.verified else "CONTAINER_NOT_VERIFIED"
+        return [head] + [_Candidate(part, part.model, parts_preset, label) for part in report.parts]
+    return [_Candidate(report, model, None, container)]
+
+
+def _rule_preset(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    if c.preset == "EVALUATED_BY_COMPONENT":
+        if not c.report.verified:
+            return _not_verified(c)
+        return _Rejection(
+            c.preset,
+            f"{c.name} is a programme statement or learner record; its "
+            f"{len(c.report.parts)} credentials are evaluated one by one.",
+        )
+    if c.preset == "PRESENTATION_NOT_VERIFIED":
+        return _Rejection(
+            c.preset,
+            f"{c.name} came in a presentation that is not signed by its holder (or not for "
+            "this request), and your policy requires one.",
+        )
+    if c.preset == "CONTAINER_NOT_VERIFIED":
+        return _Rejection(
+            c.preset,
+            f"{c.name} came inside {c.container}, which does not verify; present it on its own.",
+        )
+    return None
+
+
+def _not_verified(c: _Candidate) -> _Rejection:
+    if c.report.verdict == "unknown_issuer":
+        issuer = c.model.issuer.id if c.model is not None else "its issuer"
+        return _Rejection(
+            "ISSUER_NOT_TRUSTED",
+            f"{c.name} is signed by {issuer}, which is not a recognised issuer: only "
+            "credentials from issuers on the verifier's trust list count.",
+        )
+    codes = ", ".join(dict.fromkeys(str(e.get("code")) for e in c.report.errors))
+    return _Rejection("NOT_VERIFIED", f"{c.name} does not verify: {c.report.headline} ({codes})")
+
+
+def _rule_verified(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    if not c.report.verified or c.model is None:
+        return _not_verified(c)
+    return None
+
+
+def _rule_trusted(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    """Only recognised issuers count, whatever ``acceptedIssuers`` says."""
+    trust = c.report.checks.get("issuer_trust")
+    if trust is None or getattr(trust, "status", None) not in ("passed", "warning"):
+        issuer = c.model.issuer.id if c.model is not None else "its issuer"
+        return _Rejection(
+            "ISSUER_NOT_TRUSTED", f"{c.name} is signed by {issuer}, which is not recognised."
+        )
+    return None
+
+
+def _rule_kind(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    assert c.model is not None  # _rule_verified ran first
+    if c.model.kind == "COC":
+        return _Rejection(
+            "COC_NO_CREDIT", f"{c.name} is a Certificate of Completion, which carries no credit."
+        )
+    if c.model.is_clr or c.model.kind != "COA":
+        return _Rejection("NOT_A_MICROCREDENTIAL", f"{c.name} is not a Certificate of Achievement.")
+    return None
+
+
+def _rule_issuer(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    assert c.model is not None
+    if policy.accepted_issuers and c.model.issuer.id not in policy.accepted_issuers:
+        return _Rejection(
+            "ISSUER_NOT_ACCEPTED",
+            f"{c.name} is issued by {c.model.issuer.id}, which this programme does not accept.",
+        )
+    return None
+
+
+def _rule_duplicate(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    assert c.model is not None
+    key = c.model.id or ""
+    achievement = c.achievement
+    achievement_key = achievement.id if achievement and achievement.id else key
+    if (key and key in state.seen_credentials) or achievement_key in state.seen_achievements:
+        return _Rejection("DUPLICATE", f"{c.name} was already evaluated.")
+    if key:
+        state.seen_credentials.add(key)
+    state.seen_achievements.add(achievement_key)
+    return None
+
+
+def _rule_level(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    if policy.min_mqf_level is None:
+        return None
+    level = c.achievement.mqf_level if c.achievement else None
+    if level is None:
+        return _Rejection("MQF_LEVEL_UNKNOWN", f"{c.name} states no MQF level.")
+    if level < policy.min_mqf_level:
+        return _Rejection(
+            "MQF_LEVEL_TOO_LOW",
+            f"{c.name} is at MQF level {level}; the minimum is {policy.min_mqf_level}.",
+        )
+    return None
+
+
+def _rule_age(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    assert c.model is not None
+    awarded = c.model.valid_from
+    if policy.max_age_years is None or awarded is None:
+        return None
+    if Decimal(str((at - awarded) / _YEAR)) > policy.max_age_years:
+        return _Rejection(
+            "TOO_OLD",
+            f"{c.name} was awarded {awarded.date().isoformat()}, more than "
+            f"{_fmt(policy.max_age_years)} years ago.",
+        )
+    return None
+
+
+def _rule_grade(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    assert c.model is not None
+    if policy.min_grade is None and policy.min_score is None:
+        return None
+    score, grade = _score(c.model, policy)
+    if grade is None and score is None:
+        return _Rejection("GRADE_MISSING", f"{c.name} states no grade or score.")
+    if policy.min_score is not None and (score is None or score < policy.min_score):
+        shown = _fmt(score) if score is not None else grade
+        return _Rejection(
+            "GRADE_TOO_LOW", f"{c.name} has {shown}; the minimum score is {_fmt(policy.min_score)}."
+        )
+    if policy.min_grade is not None:
+        rank = policy.grade_rank(grade) if grade is not None else None
+        needed = policy.grade_rank(policy.min_grade)
+        if rank is None or needed is None or rank > needed:
+            return _Rejection(
+                "GRADE_TOO_LOW", f"{c.name} has grade {grade}; the minimum is {policy.min_grade}."
+            )
+    return None
+
+
+def _rule_course(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    assert c.model is not None
+    mapping = policy.mapping_for(c.model)
+    if mapping is None:
+        return _Rejection("NO_COURSE_MAPPING", f"{c.name} maps to no course of this programme.")
+    if mapping.course in state.credited_courses:
+        return _Rejection(
+            "COURSE_ALREADY_CREDITED",
+            f"{c.name} maps to {mapping.course}, already credited for "
+            f"{state.credited_courses[mapping.course]}.",
+            course=mapping.course,
+        )
+    return None
+
+
+def _rule_hours(
+    c: _Candidate, policy: TransferPolicy, state: _State, at: datetime
+) -> _Rejection | None:
+    """MQA: a stand-alone micro-credential earns one credit per ``notionalHoursPerCredit``."""
+    per_credit = policy.notional_hours_per_credit
+    achievement = c.achievement
+    if per_credit is None or c.model is None or achievement is None:
+        return None
+    if achievement.category != "stand-alone":
+        return None
+    mapping = policy.mapping_for(c.model)
+    if mapping is None:
+        return None
+    if achievement.slt_hours is None:
+        return _Rejection(
+            "HOURS_UNKNOWN",
+            f"{c.name} is a stand-alone micro-credential and states no notional learning hours.",
+            course=mapping.course,
+        )
+    earned = Decimal(achievement.slt_hours) / per_credit
+    if earned < mapping.credits:
+        return _Rejection(
+            "TOO_FEW_HOURS",
+            f"{c.name} has {achievement.slt_hours} notional learning hours, "
+            f"{credits_text(earned.quantize(Decimal('0.1')))} at {_fmt(per_credit)} hours per "
+            f"credit; {mapping.course} needs {credits_text(mapping.credits)}.",
+            course=mapping.course,
+        )
+    return None
+
+
+#: The rules, in order; the first that rejects decides. Each is small and reads one thing.
+_RULES = (
+    _rule_preset,
+    _rule_verified,
+    _rule_trusted,
+    _rule_kind,
+    _rule_issuer,
+    _rule_duplicate,
+    _rule_level,
+    _rule_age,
+    _rule_grade,
+    _rule_course,
+    _rule_hours,
+)
+
+
+def _credit(
+    c: _Candidate, policy: TransferPolicy, state: _State
+) -> tuple[_Rejection | None, CourseCredit | None]:
+    """The cap rule, and the course credit when there is room."""
+    assert c.model is not None
+    mapping = policy.mapping_for(c.model)
+    assert mapping is not None  # _rule_course ran first
+    credits = mapping.credits
+    room = policy.cap - state.transferred
+    if credits > room:
+        if not (policy.allow_partial_credit and room > 0):
+            return (
+                _Rejection(
+                    "CAP_REACHED",
+                    f"{c.name} would exceed the cap of {credits_text(policy.cap)} "
+                    f"({_fmt(policy.max_transfer_share * 100)} % of "
+                    f"{_fmt(policy.total_credits)}); {_fmt(state.transferred)} already "
+                    "transferred.",
+                    course=mapping.course,
+                ),
+                None,
+            )
+        credits = room
+    state.transferred += credits
+    state.credited_courses[mapping.course] = c.name
+    achievement = c.achievement
+    return None, CourseCredit(
+        mapping.course, credits, achievement.id if achievement else None, c.model.id
+    )
+
+
+def _learners(candidates: Sequence[_Candidate]) -> list[TransferLearner]:
+    """The distinct learners of the verified credentials, in order of first appearance."""
+    found: list[tuple[Subject, TransferLearner]] = []
+    for c in candidates:
+        if c.model is None or not c.report.verified or c.preset is not None:
+            continue
+        subject = c.model.subject
+        if not any(same_learner(known, subject) for known, _ in found):
+            found.append((subject, TransferLearner.from_subject(subject)))
+    return [learner for _, learner in found]
 
 
 def evaluate_transfer(
     reports: Sequence[_Report], policy: TransferPolicy, *, at: datetime
 ) -> TransferResult:
-    """Evaluate ``reports`` against ``policy`` at time ``at`` (see the module docstring)."""
+    """Evaluate ``reports`` against ``policy`` at time ``at`` (see the module docstring).
+
+    Every credential must be about one learner (the same ``credentialSubject.id``, or the
+    same salted identity hash): when the verified credentials are about more than one, the
+    whole request is refused (``LEARNER_MISMATCH`` for each credential; nothing transfers).
+    """
+    candidates = [c for report in reports for c in _expand(report)]
+    learners = _learners(candidates)
+    state = _State()
     decisions: list[Decision] = []
     courses: list[CourseCredit] = []
-    credited_courses: dict[str, str] = {}
-    seen_credentials: set[str] = set()
-    seen_achievements: set[str] = set()
-    transferred = Decimal(0)
-    cap = policy.cap
-
-    for top in reports:
-        for report, preset in _expand(top, policy):
-            model = report.model
-            achievement = model.achievement if model is not None else None
-
-            def decide(
-                accepted: bool,
-                code: str,
-                reason: str,
-                *,
-                course: str | None = None,
-                credits: Decimal | None = None,
-                grade: str | None = None,
-                model: Credential | None = model,
-                achievement: Any = achievement,
-            ) -> None:
-                decisions.append(
-                    Decision(
-                        credential_id=model.id if model else None,
-                        achievement_id=achievement.id if achievement else None,
-                        achievement_name=achievement.name if achievement else None,
-                        issuer_id=model.issuer.id if model else None,
-                        award_type=model.kind if model else None,
-                        accepted=accepted,
-                        code=code,
-                        reason=reason,
-                        course=course,
-                        credits=credits,
-                        grade=grade,
-                    )
-                )
-
-            name = (achievement.label if achievement else None) or "this credential"
-            if preset == "EVALUATED_BY_COMPONENT":
-                decide(
-                    False,
-                    preset,
-                    f"{name} is a programme statement; its {len(report.parts)} COAs are "
-                    "evaluated one by one.",
-                )
-                continue
-            if preset == "PRESENTATION_NOT_VERIFIED":
-                decide(
-                    False,
-                    preset,
-                    f"{name} came in a presentation that is not signed by its holder (or not "
-                    "for this request), and your policy requires one.",
-                )
-                continue
-            if not report.verified or model is None:
-                codes = ", ".join(dict.fromkeys(str(e.get("code")) for e in report.errors))
-                decide(
-                    False, "NOT_VERIFIED", f"{name} does not verify: {report.headline} ({codes})"
-                )
-                continue
-            if model.kind == "COC":
-                decide(
-                    False,
-                    "COC_NO_CREDIT",
-                    f"{name} is a Certificate of Completion, which carries no credit.",
-                )
-                continue
-            if model.kind != "COA":
-                decide(
-                    False, "NOT_A_MICROCREDENTIAL", f"{name} is not a Certificate of Achievement."
-                )
-                continue
-            if policy.accepted_issuers and model.issuer.id not in policy.accepted_issuers:
-                decide(
-                    False,
-                    "ISSUER_NOT_ACCEPTED",
-                    f"{name} is issued by {model.issuer.name or model.issuer.id}, which this "
-                    "programme does not accept.",
-                )
-                continue
-            key = model.id or ""
-            achievement_key = achievement.id if achievement and achievement.id else key
-            if (key and key in seen_credentials) or achievement_key in seen_achievements:
-                decide(False, "DUPLICATE", f"{name} was already evaluated.")
-                continue
-            if key:
-                seen_credentials.add(key)
-            seen_achievements.add(achievement_key)
-            level = achievement.mqf_level if achievement else None
-            if policy.min_mqf_level is not None:
-                if level is None:
-                    decide(False, "MQF_LEVEL_UNKNOWN", f"{name} states no MQF level.")
-                    continue
-                if level < policy.min_mqf_level:
-                    decide(
-                        False,
-                        "MQF_LEVEL_TOO_LOW",
-                        f"{name} is at MQF level {level}; the minimum is {policy.min_mqf_level}.",
-                    )
-                    continue
-            if policy.max_age_years is not None and model.valid_from is not None:
-                age = (at - model.valid_from) / _YEAR
-                if Decimal(str(age)) > policy.max_age_years:
-                    decide(
-                        False,
-                        "TOO_OLD",
-                        f"{name} was awarded {model.valid_from.date().isoformat()}, more than "
-                        f"{_fmt(policy.max_age_years)} years ago.",
-                    )
-                    continue
-            score, grade = _score(model, policy)
-            if policy.min_grade is not None or policy.min_score is not None:
-                if grade is None and score is None:
-                    decide(False, "GRADE_MISSING", f"{name} states no grade or score.")
-                    continue
-                if policy.min_score is not None and (score is None or score < policy.min_score):
-                    shown = _fmt(score) if score is not None else grade
-                    decide(
-                        False,
-                        "GRADE_TOO_LOW",
-                        f"{name} has {shown}; the minimum score is {_fmt(policy.min_score)}.",
-                        grade=grade,
-                    )
-                    continue
-                if policy.min_grade is not None:
-                    rank = policy.grade_rank(grade) if grade is not None else None
-                    needed = policy.grade_rank(policy.min_grade)
-                    if rank is None or needed is None or rank > needed:
-                        decide(
-                            False,
-                            "GRADE_TOO_LOW",
-                            f"{name} has grade {grade}; the minimum is {policy.min_grade}.",
-                            grade=grade,
-                        )
-                        continue
-            mapping = policy.mapping_for(model)
-            if mapping is None:
-                decide(
-                    False,
-                    "NO_COURSE_MAPPING",
-                    f"{name} maps to no course of this programme.",
-                    grade=grade,
-                )
-                continue
-            if mapping.course in credited_courses:
-                decide(
-                    False,
-                    "COURSE_ALREADY_CREDITED",
-                    f"{name} maps to {mapping.course}, already credited for "
-                    f"{credited_courses[mapping.course]}.",
-                    course=mapping.course,
-                    grade=grade,
-                )
-                continue
-            credits = mapping.credits
-            room = cap - transferred
-            if credits > room:
-                if policy.allow_partial_credit and room > 0:
-                    credits = room
-                else:
-                    decide(
-                        False,
-                        "CAP_REACHED",
-                        f"{name} would exceed the cap of {_fmt(cap)} credits "
-                        f"({_fmt(policy.max_transfer_share * 100)} % of "
-                        f"{_fmt(policy.total_credits)}); {_fmt(transferred)} already transferred.",
-                        course=mapping.course,
-                        grade=grade,
-                    )
-                    continue
-            transferred += credits
-            credited_courses[mapping.course] = name
-            courses.append(
-                CourseCredit(
-                    mapping.course, credits, achievement.id if achievement else None, model.id
-                )
+    mixed = len(learners) > 1
+    for c in candidates:
+        _score_value, grade = _score(c.model, policy) if c.model is not None else (None, None)
+        rejection: _Rejection | None = None
+        if mixed:
+            names = " and ".join(learner.label for learner in learners)
+            rejection = _Rejection(
+                "LEARNER_MISMATCH",
+                f"These credentials are about more than one learner ({names}); credit "
+                "transfer needs one learner's credentials only.",
             )
-            decide(
-                True,
-                "ACCEPTED",
-                f"{name} is credited as {mapping.course} ({_fmt(credits)} credits).",
-                course=mapping.course,
-                credits=credits,
-                grade=grade,
-            )
+        for rule in _RULES:
+            if rejection is not None:
+                break
+            rejection = rule(c, policy, state, at)
+        credit: CourseCredit | None = None
+        if rejection is None:
+            rejection, credit = _credit(c, policy, state)
+        if credit is not None:
+            courses.append(credit)
+        decisions.append(_decision(c, rejection, credit, grade))
     return TransferResult(
         programme=policy.programme,
         total_credits=policy.total_credits,
-        cap=cap,
-        transferred=transferred,
+        cap=policy.cap,
+        transferred=state.transferred,
         courses=tuple(courses),
         decisions=tuple(decisions),
+        learner=learners[0] if len(learners) == 1 else None,
+        learners=tuple(learners),
+        refused="LEARNER_MISMATCH" if mixed else None,
+    )
+
+
+def _decision(
+    c: _Candidate, rejection: _Rejection | None, credit: CourseCredit | None, grade: str | None
+) -> Decision:
+    model = c.model
+    achievement = c.achievement
+    if rejection is None and credit is not None:
+        code, reason = (
+            "ACCEPTED",
+            f"{c.name} is credited as {credit.course} ({credits_text(credit.credits)}).",
+        )
+    else:
+        assert rejection is not None
+        code, reason = rejection.code, rejection.reason
+    return Decision(
+        credential_id=model.id if model else None,
+        achievement_id=achievement.id if achievement else None,
+        achievement_name=achievement.name if achievement else None,
+        issuer_id=model.issuer.id if model else None,
+        award_type=("CLR" if model.is_clr and model.award_type != "MMS" else model.kind)
+        if model
+        else None,
+        accepted=rejection is None,
+        code=code,
+        reason=reason,
+        course=credit.course if credit else (rejection.course if rejection else None),
+        credits=credit.credits if credit else None,
+        grade=grade,
+        learner_name=model.subject.learner_name if model else None,
     )

@@ -79,7 +79,7 @@ def _default_workers() -> int:
 
 def log_config() -> dict[str, Any]:
     """gunicorn's ``logconfig_dict``: JSON lines unless ``SIJIL_LOG_FORMAT=text``."""
-    from verifier.web.logs import log_format_from_env, log_level_from_env, logging_config
+    from webplatform.logs import log_format_from_env, log_level_from_env, logging_config
 
     return logging_config(log_format_from_env(default="json"), log_level_from_env())
 
@@ -139,13 +139,13 @@ def gunicorn_config(
 
 def on_starting(server: Any) -> None:
     """Master start: empty the metrics folder (old files would add stale counts)."""
-    from verifier.web.metrics import reset_multiprocess_dir
+    from webplatform.metrics import reset_multiprocess_dir
 
     reset_multiprocess_dir(_METRICS_DIR)
 
 
 def child_exit(server: Any, worker: Any) -> None:
     """A worker died or was recycled: retire its metric files."""
-    from verifier.web.metrics import mark_worker_dead
+    from webplatform.metrics import mark_worker_dead
 
     mark_worker_dead(int(worker.pid))

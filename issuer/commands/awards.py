@@ -1,18 +1,18 @@
-"""``sijil-issuer awards list|show|export|revoke|suspend|unsuspend|reissue``: the issued awards."""
+"""``sijil-issuer awards list|show|export|revoke|suspend|unsuspend|reissue|wallet-offer``: the
+issued awards."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from issuer.commands.shell import cli_errors, runtime
+from issuer.commands.wallet import wallet_offer
 from issuer.exports.formats import (
     EXPORT_FORMATS,
     export_award_files,
     parse_formats,
-    verifier_url_from,
 )
 from issuer.services.awards import ReissueOffer, get_award, list_awards
 from issuer.services.reissue import reissue, reissue_candidates
@@ -64,7 +64,7 @@ def export(directory: Path, formats: str) -> None:
     """
     wanted = parse_formats(formats)
     with runtime() as rt:
-        verifier_url = verifier_url_from(rt.settings, os.environ)
+        verifier_url = rt.settings.verifier_url
         paths = export_award_files(rt, directory, wanted, verifier_url=verifier_url)
     click.echo(f"exported {len(paths)} file(s) to {directory}")
 
@@ -137,5 +137,7 @@ def reissue_command(award_ids: tuple[str, ...], reason: str | None, candidates: 
                 click.echo(f"  {outcome.replaced} revoked: superseded by {outcome.award.id}")
             _echo_offers(outcome.offers)
 
+
+awards.add_command(wallet_offer)
 
 COMMAND = awards

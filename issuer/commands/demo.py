@@ -12,7 +12,8 @@ import click
 
 from issuer.commands.shell import cli_errors, runtime
 from issuer.delivery.mail import OutboxMailer
-from issuer.delivery.notify import learners_awarded, notify_learners
+from issuer.delivery.notify import deliver_learner_mail
+from issuer.outbox.events import batch_scope
 from issuer.services.demo import seed_demo
 
 __all__ = ["COMMAND"]
@@ -30,7 +31,8 @@ _ACTOR = "demo"
 def demo(notify: bool) -> None:
     """Seed demo data and issue COCs, COAs and an MMS (running it twice changes nothing)."""
     with runtime() as rt:
-        summary = seed_demo(rt, actor=_ACTOR)
+        with batch_scope(notify=notify):  # made-up addresses: queue mail only when asked
+            summary = seed_demo(rt, actor=_ACTOR)
         click.echo(f"issuer: {summary.issuer.did}")
         click.echo(f"newly issued: {summary.newly_issued}")
         for award in summary.awards:
@@ -40,12 +42,7 @@ def demo(notify: bool) -> None:
             )
         if notify:
             outbox = rt.settings.instance_dir / "outbox"
-            report = notify_learners(
-                rt,
-                learners_awarded(summary.new_awards),
-                mailer=lambda: OutboxMailer(outbox),
-                actor=_ACTOR,
-            )
+            report = deliver_learner_mail(rt, mailer=lambda: OutboxMailer(outbox))
             if report.sent:
                 click.echo(f"mailed claim links to {', '.join(report.sent)} (see {outbox}/)")
             for failure in report.failed:

@@ -3,14 +3,16 @@
 Columns: see :mod:`issuer.domain.progress` (``learner_id, micro_credential, event, item`` required;
 ``score, grade, occurred_at, learner_email, learner_name, learner_did`` optional).
 
-After the import, every learner who received new awards is mailed their claim link once (SMTP from
-``SIJIL_SMTP_*``, in development the ``<instance>/outbox`` folder), unless ``--no-notify`` or
-``SIJIL_NOTIFY_LEARNERS=0``. A mail that fails is reported and audited; the awards stay issued.
+Every learner who received new awards gets one claim-link mail: the award's transaction queues
+it in the outbox, and at the end the command delivers its own batch (SMTP from ``SIJIL_SMTP_*``,
+in development the ``<instance>/outbox`` folder) with a bounded wait: each SMTP wait is capped at
+``--mail-wait`` seconds and the first failure stops delivery, so a hung or refusing mail server
+never holds the import; what is left stays queued for ``sijil-issuer outbox work`` (or a serving
+instance's worker). ``--no-notify`` or ``SIJIL_NOTIFY_LEARNERS=0``: no mail is queued.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -18,13 +20,8 @@ import click
 from click._termui_impl import ProgressBar
 
 from issuer.commands.shell import CLI_ACTOR, cli_errors, runtime
-from issuer.delivery.mail import Mailer, mailer_from_env
-from issuer.delivery.notify import (
-    NotificationReport,
-    audit_mark,
-    learners_awarded_since,
-    notify_learners,
-)
+from issuer.delivery.mail import Mailer, mailer_for
+from issuer.delivery.notify import NotificationReport, deliver_learner_mail
 from issuer.services.csvimport import ImportSummary, import_progress
 from issuer.services.runtime import Runtime
 
@@ -36,31 +33,34 @@ def _count_rows(path: Path) -> int:
         return max(sum(1 for _ in f) - 1, 0)
 
 
-def _import(
-    rt: Runtime, csv_file: Path, *, notify: bool
-) -> tuple[ImportSummary, NotificationReport]:
-    """Import, then (even if a later chunk failed) mail the learners of the committed awards."""
-    mark = audit_mark(rt)
+def _import(rt: Runtime, csv_file: Path, *, notify: bool) -> ImportSummary:
     bar: ProgressBar[int]
-    try:
-        with click.progressbar(
-            length=_count_rows(csv_file), label="importing", file=sys.stderr
-        ) as bar:
+    with click.progressbar(length=_count_rows(csv_file), label="importing", file=sys.stderr) as bar:
 
-            def advance(rows: int) -> None:
-                bar.update(rows)
+        def advance(rows: int) -> None:
+            bar.update(rows)
 
-            summary = import_progress(rt, csv_file, actor=CLI_ACTOR, on_progress=advance)
-    finally:
-        report = NotificationReport()
-        if notify:
+        return import_progress(rt, csv_file, actor=CLI_ACTOR, on_progress=advance, notify=notify)
 
-            def mailer() -> Mailer:
-                return mailer_from_env(rt.settings, os.environ)
 
-            learners = learners_awarded_since(rt, mark, actor=CLI_ACTOR)
-            report = notify_learners(rt, learners, mailer=mailer, actor=CLI_ACTOR)
-    return summary, report
+def _deliver(rt: Runtime, batch: str, *, wait: float) -> NotificationReport:
+    def mailer() -> Mailer:
+        return mailer_for(rt.settings)
+
+    return deliver_learner_mail(rt, mailer=mailer, batch=batch, wait=wait)
+
+
+def _echo_mail(report: NotificationReport) -> None:
+    if report.sent:
+        click.echo(f"mailed {len(report.sent)} learner(s) their claim link")
+    for failure in report.failed:
+        click.echo(f"mail to {failure.learner} failed: {failure.code}: {failure.detail}", err=True)
+    if report.queued:
+        click.echo(
+            f"{report.queued} claim-link mail(s) queued: `sijil-issuer outbox work` (or a serving "
+            "instance) delivers them when the mail server answers",
+            err=True,
+        )
 
 
 @click.command("import-progress")
@@ -71,8 +71,16 @@ def _import(
     help="Mail each learner with new awards their claim link (default: SIJIL_NOTIFY_LEARNERS, "
     "on). --no-notify for registrars who send the files themselves.",
 )
+@click.option(
+    "--mail-wait",
+    type=click.FloatRange(0),
+    default=2.0,
+    show_default=True,
+    help="Longest wait for the mail server (seconds) before leaving the mail to the outbox "
+    "worker; 0 queues it without trying.",
+)
 @cli_errors
-def import_progress_command(csv_file: Path, notify: bool | None) -> None:
+def import_progress_command(csv_file: Path, notify: bool | None, mail_wait: float) -> None:
     """Record progress events from CSV_FILE and issue what became due.
 
     Bad rows are reported by line and skipped; good rows are kept. Exit status 1 when any row
@@ -93,7 +101,13 @@ def import_progress_command(csv_file: Path, notify: bool | None) -> None:
     """
     with runtime() as rt:
         enabled = rt.settings.notify_learners if notify is None else notify
-        summary, report = _import(rt, csv_file, notify=enabled)
+        summary = _import(rt, csv_file, notify=enabled)
+        report = NotificationReport()
+        if enabled and summary.batch is not None and summary.awards:
+            if mail_wait > 0:
+                report = _deliver(rt, summary.batch, wait=mail_wait)
+            else:
+                report = NotificationReport(queued=len({a.learner for a in summary.awards}))
     for bad in summary.bad_rows:
         click.echo(f"line {bad.line}: {bad.code}: {bad.detail}", err=True)
     issued = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.issued.items())) or "nothing"
@@ -101,14 +115,7 @@ def import_progress_command(csv_file: Path, notify: bool | None) -> None:
         f"{summary.rows} rows: {summary.recorded} recorded, {summary.unchanged} already known, "
         f"{len(summary.bad_rows)} rejected; issued {issued}"
     )
-    if report.sent:
-        click.echo(f"mailed {len(report.sent)} learner(s) their claim link")
-    for failure in report.failed:
-        click.echo(
-            f"mail to {failure.learner} failed: {failure.code}: {failure.detail} (retry: "
-            f"sijil-issuer claim-link {failure.learner} --send)",
-            err=True,
-        )
+    _echo_mail(report)
     if summary.bad_rows:
         raise SystemExit(1)
 

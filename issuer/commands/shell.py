@@ -11,7 +11,8 @@ from typing import ParamSpec, TypeVar
 import click
 
 from contexts.errors import ParsingError, SijilError
-from issuer.services.runtime import Runtime, open_runtime
+from issuer.services.bootstrap import open_runtime
+from issuer.services.runtime import Runtime
 from issuer.settings import Settings
 
 __all__ = ["CLI_ACTOR", "cli_errors", "runtime"]

@@ -1,8 +1,14 @@
-"""``sijil-issuer sign``: secure a credential file with a KEY.json (Multikey) and print it.
+"""``sijil-issuer sign``: secure a credential file with a KEY.json and print it.
 
-Verification method: ``--verification-method``, else the key file's ``id`` (as in the 1EdTech
-OB 3.0 vector, whose ``keyPair.json`` names ``https://example.edu/issuers/565049#z6Mk...``),
-else ``did:key:X#X`` for the key X.
+The key file is a Multikey pair (``publicKeyMultibase`` + ``secretKeyMultibase``) or a private
+JWK (the form RSA keys take; ``kid`` names the verification method). ``--suite`` is any format
+of the registry (:data:`keys.formats.FORMAT_NAMES`): a Data Integrity cryptosuite, or
+``vc-jwt`` (the Open Badges 3.0 JWT proof format for badges: ``RS256`` with an RSA key,
+``ES256`` with P-256, ``EdDSA`` with Ed25519).
+
+Verification method: ``--verification-method``, else the key file's ``id`` / ``kid`` (as in
+the 1EdTech OB 3.0 vector, whose ``keyPair.json`` names
+``https://example.edu/issuers/565049#z6Mk...``), else ``did:key:X#X`` for the key X.
 """
 
 from __future__ import annotations
@@ -15,13 +21,13 @@ import click
 
 from contexts.errors import ParsingError
 from issuer.commands.shell import cli_errors
-from keys.dataintegrity import add_proof
-from keys.jose import sign_vc_jwt
+from keys.formats import FORMAT_NAMES, sign_credential
 from keys.keypair import load_keypair
 
 __all__ = ["COMMAND", "SUITE_CHOICES"]
 
-SUITE_CHOICES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019", "vc-jwt")
+#: What ``--suite`` accepts: every registered credential format.
+SUITE_CHOICES = FORMAT_NAMES
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -40,10 +46,10 @@ def _read_json(path: Path) -> dict[str, Any]:
     "key_file",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="KEY.json: publicKeyMultibase + secretKeyMultibase|privateKeyMultibase, optional id.",
+    help="KEY.json: a Multikey pair (secretKeyMultibase, optional id) or a private JWK (kid).",
 )
 @click.option(
-    "--suite", type=click.Choice(SUITE_CHOICES), default="eddsa-rdfc-2022", show_default=True
+    "--suite", type=click.Choice(SUITE_CHOICES), default=SUITE_CHOICES[0], show_default=True
 )
 @click.option("--created", default=None, help="Proof creation time (ISO 8601); default now.")
 @click.option(
@@ -64,16 +70,12 @@ def sign(
     """Secure FILE and print the secured credential (JSON, or a compact VC-JWT)."""
     credential = _read_json(file)
     key = load_keypair(key_file)
-    if suite == "vc-jwt":
-        click.echo(sign_vc_jwt(credential, key, kid=verification_method))
-        return
-    secured = add_proof(
-        credential,
-        key,
-        cryptosuite=suite,
-        verification_method=verification_method,
-        created=created,
+    secured = sign_credential(
+        credential, key, suite, verification_method=verification_method, created=created
     )
+    if isinstance(secured, str):
+        click.echo(secured)
+        return
     click.echo(json.dumps(secured, indent=2, ensure_ascii=False))
 
 

@@ -25,11 +25,17 @@ def tokens() -> None:
     help="Scope to grant (repeatable): admin, issue, read, metrics (only GET /metrics).",
 )
 @click.option("--label", default="", help="A note saying who or what uses the token.")
+@click.option(
+    "--issuer",
+    "issuer",
+    default=None,
+    help="Limit the token to this issuer's awards, keys and credentials (slug).",
+)
 @cli_errors
-def create(scopes: tuple[str, ...], label: str) -> None:
+def create(scopes: tuple[str, ...], label: str, issuer: str | None) -> None:
     """Print a new API token (shown once; only its hash is stored)."""
     with runtime() as rt:
-        _view, secret = create_token(rt, scopes, label=label, actor=CLI_ACTOR)
+        _view, secret = create_token(rt, scopes, label=label, actor=CLI_ACTOR, issuer=issuer)
     click.echo(secret)
 
 
@@ -40,7 +46,8 @@ def list_command() -> None:
     with runtime() as rt:
         for t in list_tokens(rt):
             state = "revoked" if t.revoked_at else "active"
-            click.echo(f"{t.id}\t{t.prefix}…\t{','.join(t.scopes)}\t{state}\t{t.label}")
+            only = f"issuer:{t.issuer}" if t.issuer else "all issuers"
+            click.echo(f"{t.id}\t{t.prefix}…\t{','.join(t.scopes)}\t{only}\t{state}\t{t.label}")
 
 
 @tokens.command("revoke")

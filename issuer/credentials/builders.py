@@ -1,6 +1,9 @@
 """Pure builders of the unsigned COC, COA (OB 3.0) and MMS (CLR 2.0) credentials.
 
-The shapes are exactly those of docs/ARCHITECTURE.md "Credential formats". Nothing here reads
+The shapes are exactly those of docs/ARCHITECTURE.md "Credential formats": published contexts
+only (VC 2.0, OB 3.0.3, CLR 2.0.1) and every MQA fact as an OB 3.0 alignment and tag
+(:mod:`issuer.credentials.vocabulary`). ``credentialStatus`` is one object when the issuer
+allocated one entry (OB 3.0 allows at most one), a list otherwise. Nothing here reads
 the clock, the database or keys: ids, times, the issuer profile and the learner are passed in.
 The output is a plain ``dict`` ready for :func:`keys.dataintegrity.add_proof`.
 """
@@ -11,12 +14,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
-from contexts.loader import CLR_V2P0, OB_V3P0, SIJIL_CONTEXT_URL, VC_V2
+from contexts.loader import CLR_V2P0, OB_V3P0, VC_V2
 from issuer.credentials.identity import learner_identifiers
+from issuer.credentials.vocabulary import (
+    AWARD_TYPE_NAMES,
+    MQF_FRAMEWORK_URL,
+    award_type_alignment,
+    category_alignment,
+    delivery_mode_alignment,
+    fact_tags,
+    mqf_level_alignment,
+    slt_alignment,
+)
 from issuer.domain.awards import Result
 from issuer.domain.catalogue import IssuerProfile, MicroCredentialSpec, ProgrammeSpec
+from verifier import TARGET_MQF_LEVEL, TARGET_PROGRAMME
 
 __all__ = [
     "CLR_CONTEXTS",
@@ -31,18 +45,14 @@ __all__ = [
     "iso_datetime",
     "micro_credential_achievement",
     "programme_achievement_url",
+    "published_achievement",
+    "status_member",
 ]
 
-OB_CONTEXTS: tuple[str, ...] = (VC_V2, OB_V3P0, SIJIL_CONTEXT_URL)
-CLR_CONTEXTS: tuple[str, ...] = (VC_V2, CLR_V2P0, OB_V3P0, SIJIL_CONTEXT_URL)
-#: The Malaysian Qualifications Framework (MQA), target of the MQF level alignment.
-MQF_FRAMEWORK_URL = "https://www.mqa.gov.my/new/mqf.cfm"
+OB_CONTEXTS: tuple[str, ...] = (VC_V2, OB_V3P0)
+CLR_CONTEXTS: tuple[str, ...] = (VC_V2, CLR_V2P0, OB_V3P0)
 
-_TITLES = {
-    "COC": "Certificate of Completion",
-    "COA": "Certificate of Achievement",
-    "MMS": "Malaysian Micro-Credentials Statement",
-}
+_TITLES = AWARD_TYPE_NAMES
 
 
 @dataclass(frozen=True)
@@ -119,16 +129,17 @@ def micro_credential_achievement(
     base_url: str,
     programmes: Sequence[ProgrammeSpec] = (),
 ) -> dict[str, Any]:
-    """The OB 3.0 ``Achievement`` of a micro-credential for a COC or a COA."""
+    """The OB 3.0 ``Achievement`` of a micro-credential for a COC or a COA.
+
+    Alignments: award type, MQF level, student learning time, delivery mode, category, then
+    each learning outcome and each programme the micro-credential belongs to.
+    """
     alignment: list[dict[str, Any]] = [
-        {
-            "type": ["Alignment"],
-            "targetName": f"MQF Level {mc.mqf_level}",
-            "targetUrl": f"{MQF_FRAMEWORK_URL}#level-{mc.mqf_level}",
-            "targetCode": f"MQF-{mc.mqf_level}",
-            "targetFramework": "Malaysian Qualifications Framework",
-            "targetType": "ext:MQFLevel",
-        }
+        award_type_alignment(base_url, award_type),
+        mqf_level_alignment(mc.mqf_level),
+        slt_alignment(base_url, mc.slt_hours),
+        delivery_mode_alignment(base_url, mc.delivery_mode),
+        category_alignment(base_url, mc.category),
     ]
     for i, outcome in enumerate(mc.learning_outcomes, start=1):
         alignment.append(
@@ -147,7 +158,7 @@ def micro_credential_achievement(
                 "targetName": programme.title,
                 "targetUrl": programme_achievement_url(base_url, programme.code),
                 "targetCode": programme.code,
-                "targetType": "ext:Programme",
+                "targetType": TARGET_PROGRAMME,
             }
         )
     achievement: dict[str, Any] = {
@@ -159,10 +170,13 @@ def micro_credential_achievement(
         "criteria": {"narrative": _criteria(mc, award_type)},
         "humanCode": mc.code,
         "creditsAvailable": mc.credits,
-        "sltHours": mc.slt_hours,
-        "mqfLevel": mc.mqf_level,
-        "deliveryMode": mc.delivery_mode,
-        "microCredentialCategory": mc.category,
+        "tag": fact_tags(
+            award_type,
+            mqf_level=mc.mqf_level,
+            slt_hours=mc.slt_hours,
+            delivery_mode=mc.delivery_mode,
+            category=mc.category,
+        ),
         "alignment": alignment,
     }
     if award_type == "COA" and mc.assessments:
@@ -181,6 +195,49 @@ def micro_credential_achievement(
     return achievement
 
 
+#: Achievement members of the retired sijil context (credentials issued before the move to
+#: published vocabulary): a COA signed then is embedded verbatim, but its achievement copied
+#: into an MMS is restated with alignments so the MMS names only published terms.
+_RETIRED_TERMS: Final = ("sltHours", "mqfLevel", "deliveryMode", "microCredentialCategory")
+
+
+def published_achievement(achievement: Mapping[str, Any], *, base_url: str) -> dict[str, Any]:
+    """A unit achievement in the published-vocabulary format (a copy; unchanged when it
+    already is). The award type follows ``achievementType`` (``MicroCredential`` -> COA)."""
+    if not any(term in achievement for term in _RETIRED_TERMS):
+        return dict(achievement)
+    out = {k: v for k, v in achievement.items() if k not in _RETIRED_TERMS}
+    award_type = "COC" if achievement.get("achievementType") == "CertificateOfCompletion" else "COA"
+    level = achievement.get("mqfLevel")
+    hours = achievement.get("sltHours")
+    mode = achievement.get("deliveryMode")
+    category = achievement.get("microCredentialCategory")
+    facts: list[dict[str, Any]] = [award_type_alignment(base_url, award_type)]
+    if isinstance(level, int):
+        facts.append(mqf_level_alignment(level))
+    if isinstance(hours, int):
+        facts.append(slt_alignment(base_url, hours))
+    if isinstance(mode, str):
+        facts.append(delivery_mode_alignment(base_url, mode))
+    if isinstance(category, str):
+        facts.append(category_alignment(base_url, category))
+    kept = [
+        a
+        for a in achievement.get("alignment", [])
+        if isinstance(a, Mapping) and a.get("targetType") != TARGET_MQF_LEVEL
+    ]
+    out["alignment"] = facts + kept
+    if isinstance(level, int):
+        out["tag"] = fact_tags(
+            award_type,
+            mqf_level=level,
+            slt_hours=hours if isinstance(hours, int) else None,
+            delivery_mode=mode if isinstance(mode, str) else None,
+            category=category if isinstance(category, str) else None,
+        )
+    return out
+
+
 def _subject_base(learner: LearnerIdentity, subject_type: str) -> dict[str, Any]:
     subject: dict[str, Any] = {"type": [subject_type]}
     if learner.did:
@@ -195,7 +252,6 @@ def _envelope(
     *,
     credential_id: str,
     name: str,
-    award_type: str,
     issuer: IssuerProfile,
     issued_at: datetime,
     credential_status: Sequence[Mapping[str, Any]] | None,
@@ -205,13 +261,25 @@ def _envelope(
         "id": credential_id,
         "type": ["VerifiableCredential", credential_type],
         "name": name,
-        "awardType": award_type,
         "issuer": _issuer(issuer),
         "validFrom": iso_datetime(issued_at),
     }
-    if credential_status:
-        doc["credentialStatus"] = [dict(entry) for entry in credential_status]
+    status = status_member(credential_status)
+    if status is not None:
+        doc["credentialStatus"] = status
     return doc
+
+
+def status_member(
+    entries: Sequence[Mapping[str, Any]] | None,
+) -> dict[str, Any] | list[dict[str, Any]] | None:
+    """The ``credentialStatus`` value for ``entries``: one entry as an object (the only form
+    OB 3.0 and CLR 2.0 allow), several as a list (suspension on), none as ``None``."""
+    if not entries:
+        return None
+    if len(entries) == 1:
+        return dict(entries[0])
+    return [dict(entry) for entry in entries]
 
 
 def build_coc(
@@ -231,7 +299,6 @@ def build_coc(
         "OpenBadgeCredential",
         credential_id=credential_id,
         name=f"{_TITLES['COC']}: {mc.title}",
-        award_type="COC",
         issuer=issuer,
         issued_at=issued_at,
         credential_status=credential_status,
@@ -268,7 +335,6 @@ def build_coa(
         "OpenBadgeCredential",
         credential_id=credential_id,
         name=f"{_TITLES['COA']}: {mc.title}",
-        award_type="COA",
         issuer=issuer,
         issued_at=issued_at,
         credential_status=credential_status,
@@ -313,7 +379,10 @@ def build_mms(
     """
     programme_id = programme_achievement_url(base_url, programme.code, unit)
     total = sum(int(coa["credentialSubject"].get("creditsEarned", 0)) for coa in coas)
-    unit_achievements = [dict(coa["credentialSubject"]["achievement"]) for coa in coas]
+    unit_achievements = [
+        published_achievement(coa["credentialSubject"]["achievement"], base_url=base_url)
+        for coa in coas
+    ]
     title = programme.title
     if unit is not None:
         unit_title = unit_achievements[0]["name"] if unit_achievements else unit
@@ -330,19 +399,20 @@ def build_mms(
             + "."
         },
         "humanCode": programme.code,
-        "programmeCode": programme.code,
         "creditsAvailable": total,
-        "mqfLevel": programme.mqf_level,
-        "microCredentialCategory": "programme-based",
+        "tag": fact_tags("MMS", mqf_level=programme.mqf_level, category="programme-based"),
         "alignment": [
+            award_type_alignment(base_url, "MMS"),
+            mqf_level_alignment(programme.mqf_level),
+            category_alignment(base_url, "programme-based"),
+            # The programme code, as on every component's programme alignment.
             {
                 "type": ["Alignment"],
-                "targetName": f"MQF Level {programme.mqf_level}",
-                "targetUrl": f"{MQF_FRAMEWORK_URL}#level-{programme.mqf_level}",
-                "targetCode": f"MQF-{programme.mqf_level}",
-                "targetFramework": "Malaysian Qualifications Framework",
-                "targetType": "ext:MQFLevel",
-            }
+                "targetName": programme.title,
+                "targetUrl": programme_id,
+                "targetCode": programme.code,
+                "targetType": TARGET_PROGRAMME,
+            },
         ],
     }
     associations: list[dict[str, Any]] = [
@@ -368,7 +438,6 @@ def build_mms(
         "ClrCredential",
         credential_id=credential_id,
         name=f"{_TITLES['MMS']}: {title}",
-        award_type="MMS",
         issuer=issuer,
         issued_at=issued_at,
         credential_status=credential_status,

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from issuer.db.faults import install_fault_translation
+
 __all__ = [
     "WRITE_OPTION",
     "alembic_config",
@@ -40,12 +42,20 @@ def is_postgresql(engine: Engine) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite files get their parent folder created."""
+    """An engine for ``url``; SQLite files get their parent folder created.
+
+    Operational failures (server gone, disk full, lock timeouts) raise the typed errors of
+    :mod:`issuer.db.faults` (``DATABASE_UNAVAILABLE``, ``DISK_FULL``, ``DATABASE_BUSY``,
+    ``DATABASE_ERROR``).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        folder = None
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            folder.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        install_fault_translation(engine, folder)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -70,7 +80,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    install_fault_translation(engine)
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

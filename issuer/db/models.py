@@ -105,8 +105,9 @@ class Issuer(Base):
     cryptosuite: Mapped[str] = mapped_column(String(40))
     key_type: Mapped[str] = mapped_column(String(10))  # "Ed25519" | "P-256" | "P-384"
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Give each credential a ``suspension`` status entry besides ``revocation`` (issue 5).
-    suspension_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Give each credential a ``suspension`` status entry besides ``revocation``.
+    # New issuers: off (OB 3.0 allows one credentialStatus); rows from before keep theirs.
+    suspension_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=true())
     created_at: Mapped[datetime]
 
     keys: Mapped[list[IssuerKey]] = relationship(

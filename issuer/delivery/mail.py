@@ -4,7 +4,7 @@
 ``SIJIL_SMTP_STARTTLS=0``; :func:`mail_session` sends a run of messages over one connection),
 :class:`OutboxMailer` writes each message to ``<instance>/outbox/`` as an ``.eml`` file a
 developer can open (a dev shortcut that says so in its log line).
-:func:`mailer_from_env` is the shell that picks one; production without SMTP refuses
+:func:`mailer_for` is the shell that picks one; production without SMTP refuses
 (``MAIL_NOT_CONFIGURED``) instead of silently dropping learners' links.
 
 Variables: ``SIJIL_SMTP_HOST``, ``SIJIL_SMTP_PORT`` (587), ``SIJIL_SMTP_USERNAME``,
@@ -19,7 +19,7 @@ import logging
 import smtplib
 import ssl
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -38,7 +38,7 @@ __all__ = [
     "SmtpMailer",
     "SmtpSession",
     "mail_session",
-    "mailer_from_env",
+    "mailer_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -194,18 +194,18 @@ def mail_session(mailer: Mailer) -> Iterator[Mailer]:
         session.close()
 
 
-def mailer_from_env(settings: Settings, environ: Mapping[str, str]) -> Mailer:
-    """The mailer for this deployment (shell only). Raises ``MAIL_NOT_CONFIGURED``."""
-    sender = environ.get("SIJIL_MAIL_FROM") or DEFAULT_MAIL_FROM
-    host = environ.get("SIJIL_SMTP_HOST", "").strip()
-    if host:
+def mailer_for(settings: Settings) -> Mailer:
+    """The mailer for this deployment, from its settings (``SIJIL_SMTP_*``, ``SIJIL_MAIL_FROM``,
+    read once at start): SMTP when a host is set, else the development outbox folder.
+    Raises ``MAIL_NOT_CONFIGURED`` in production without an SMTP host."""
+    sender = settings.mail_from or DEFAULT_MAIL_FROM
+    if settings.smtp_host:
         return SmtpMailer(
-            host=host,
-            port=int(environ.get("SIJIL_SMTP_PORT") or 587),
-            username=environ.get("SIJIL_SMTP_USERNAME", ""),
-            password=environ.get("SIJIL_SMTP_PASSWORD", ""),
-            starttls=environ.get("SIJIL_SMTP_STARTTLS", "1").strip().lower()
-            not in ("0", "false", "no"),
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
             sender=sender,
         )
     if settings.is_production:

@@ -1,15 +1,16 @@
 """Delivering claim links to learners by email.
 
-:func:`send_claim_link` mails one learner a fresh claim link; :func:`request_claim_link` is the
-"email me a new link" form: it answers the same whether or not the address is known, so the form
-cannot be used to find out who studies here.
+:func:`send_claim_link` mails one learner a fresh claim link (the outbox worker's learner-mail
+subscriber calls it, see :mod:`issuer.delivery.notify`); :func:`learners_with_email` finds the
+learners an "email me a new link" request is for. The request itself only queues an event
+(:func:`issuer.delivery.notify.queue_claim_request`), so it takes the same time and answers the
+same whether or not the address is known.
 
 Errors: ``NOT_FOUND`` (unknown learner), the mailer's ``MAIL_DELIVERY_FAILED``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -19,15 +20,13 @@ from sqlalchemy import func, select
 from issuer.db.models import Learner
 from issuer.delivery.claims import CLAIM_LINK_LIFETIME, make_claim_token
 from issuer.delivery.mail import Mailer
-from issuer.services.awards import AwardView
 from issuer.services.catalogue import LearnerView, get_learner
 from issuer.services.runtime import Runtime
 
 __all__ = [
     "claim_link",
     "claim_message",
-    "notify_new_awards",
-    "request_claim_link",
+    "learners_with_email",
     "send_claim_link",
 ]
 
@@ -64,47 +63,34 @@ def send_claim_link(
     *,
     mailer: Mailer,
     lifetime: timedelta = CLAIM_LINK_LIFETIME,
+    message_id: str | None = None,
 ) -> EmailMessage:
     """Mail ``learner`` (external id or view) a fresh claim link; returns the message sent.
 
+    ``message_id`` (default: a fresh one) lets the outbox give a re-sent message the same
+    ``Message-ID``, which mail clients use to fold duplicates.
     Raises ``NOT_FOUND`` for an unknown learner and the mailer's ``MAIL_DELIVERY_FAILED``.
     """
     view = get_learner(rt, learner) if isinstance(learner, str) else learner
     link = claim_link(rt, view.external_id, lifetime=lifetime)
     message = claim_message(view, link, sender=mailer.sender, days=lifetime.days)
     message["Date"] = format_datetime(rt.now())
-    message["Message-ID"] = make_msgid(domain="sijil")
+    message["Message-ID"] = message_id or make_msgid(domain="sijil")
     mailer.send(message)
     return message
 
 
-def request_claim_link(rt: Runtime, email: str, *, mailer: Mailer) -> int:
-    """Mail a fresh claim link to every learner registered with ``email`` (case-insensitive).
-
-    Returns how many were sent (0 for an unknown address; callers must not reveal it).
-    """
+def learners_with_email(rt: Runtime, email: str) -> list[str]:
+    """External ids (sorted) of the learners registered with ``email`` (case-insensitive);
+    empty for an unknown or malformed address."""
     address = email.strip().lower()
     if not address or "@" not in address:
-        return 0
+        return []
     with rt.reading() as session:
-        ids = list(
+        return list(
             session.scalars(
                 select(Learner.external_id)
                 .where(func.lower(Learner.email) == address)
                 .order_by(Learner.external_id)
             )
         )
-    for external_id in ids:
-        send_claim_link(rt, external_id, mailer=mailer)
-    return len(ids)
-
-
-def notify_new_awards(rt: Runtime, awards: Iterable[AwardView], *, mailer: Mailer) -> list[str]:
-    """Mail one claim link to each learner who just received ``awards`` (one mail per learner,
-    however many awards). Call it after the awards' transactions committed, so a mail never
-    announces an award that was rolled back. Returns the learners mailed, sorted.
-    """
-    learners = sorted({award.learner for award in awards})
-    for learner in learners:
-        send_claim_link(rt, learner, mailer=mailer)
-    return learners

@@ -14,7 +14,6 @@ from issuer.exports.formats import (
     export_award_files,
     parse_formats,
     render_award,
-    verifier_url_from,
     write_award_files,
 )
 
@@ -25,6 +24,5 @@ __all__ = [
     "export_award_files",
     "parse_formats",
     "render_award",
-    "verifier_url_from",
     "write_award_files",
 ]

@@ -17,15 +17,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from contexts.errors import MalformedValueError
+from verifier import AWARD_LABELS, parse_credential
 
 __all__ = ["AWARD_LABELS", "CertificateFacts", "ComponentFacts", "certificate_facts"]
-
-#: Award type -> (English, Malay) title.
-AWARD_LABELS: dict[str, tuple[str, str]] = {
-    "COC": ("Certificate of Completion", "Sijil Penyempurnaan"),
-    "COA": ("Certificate of Achievement", "Sijil Pencapaian"),
-    "MMS": ("Malaysian Micro-Credentials Statement", "Penyata Mikro-Kredensial Malaysia"),
-}
 
 
 @dataclass(frozen=True)
@@ -163,16 +157,22 @@ def certificate_facts(credential: Mapping[str, Any]) -> CertificateFacts:
     credits = _int(subject.get("creditsEarned"))
     if credits is None:
         credits = _int(main.get("creditsAvailable"))
+    # The MQA facts (award type, MQF level, programme code) are read by the verifier's model,
+    # which knows both the published-vocabulary format and the older one.
+    model = parse_credential(credential)
+    achievement = model.achievement
+    kind = model.kind
     return CertificateFacts(
         credential_id=credential_id,
-        award_type=_text(credential.get("awardType")),
+        award_type=kind if kind in AWARD_LABELS else "",
         title=_text(credential.get("name")),
         achievement_name=_text(main.get("name")),
-        achievement_code=_text(main.get("humanCode")) or _text(main.get("programmeCode")),
+        achievement_code=_text(main.get("humanCode"))
+        or (achievement.programme_code or "" if achievement is not None else ""),
         learner_name=_learner_name(subject),
         issuer_name=issuer_name,
         issued_on=_issued_on(credential),
         credits=credits,
-        mqf_level=_int(main.get("mqfLevel")),
+        mqf_level=achievement.mqf_level if achievement is not None else None,
         components=_components(subject),
     )

@@ -3,36 +3,38 @@
 :func:`render_award` is pure (award in, bytes out); :func:`write_award_files` and
 :func:`export_award_files` are the file-writing shell behind ``sijil-issuer awards export
 --formats`` and the learner downloads. The verifier base URL (for the PDF's QR code) is passed
-in; :func:`verifier_url_from` reads it from the settings (``verifier_url``, when the settings
-have one) or the ``SIJIL_VERIFIER_URL`` variable, in shells only.
+in: shells take it from the settings (``SIJIL_VERIFIER_URL``, read once at start).
 
 Errors: ``MALFORMED_VALUE_ERROR`` for an unknown format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from contexts.errors import MalformedValueError
+from issuer.domain.branding import IssuerBrand
 from issuer.exports.badge import baked_png, baked_svg
 from issuer.exports.facts import certificate_facts
 from issuer.exports.pdf import certificate_pdf
-from issuer.exports.qr import DEFAULT_VERIFIER_URL, verifier_link
+from issuer.exports.qr import verifier_link
 from issuer.services.awards import AwardView, list_awards
+from issuer.services.branding import issuer_brand
 from issuer.services.runtime import Runtime
-from issuer.settings import Settings
 
 __all__ = [
     "EXPORT_FORMATS",
     "MEDIA_TYPES",
     "Rendered",
+    "download_name",
     "export_award_files",
     "parse_formats",
     "render_award",
-    "verifier_url_from",
     "write_award_files",
 ]
 
@@ -73,37 +75,59 @@ def parse_formats(text: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(f for f in EXPORT_FORMATS if f in wanted)
 
 
-def verifier_url_from(settings: Settings, environ: Mapping[str, str]) -> str:
-    """The verifier base URL: ``settings.verifier_url`` if the settings have it, else
-    ``SIJIL_VERIFIER_URL``, else :data:`DEFAULT_VERIFIER_URL` (no trailing slash)."""
-    configured = getattr(settings, "verifier_url", None)
-    if isinstance(configured, str) and configured:
-        return configured.rstrip("/")
-    return (environ.get("SIJIL_VERIFIER_URL") or DEFAULT_VERIFIER_URL).rstrip("/")
-
-
 def _stem(view: AwardView) -> str:
     return f"{view.award_type.lower()}-{view.id}"
 
 
-def render_award(view: AwardView, fmt: str, *, verifier_url: str) -> Rendered:
+_NOT_FILENAME: Final = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _filename_part(text: str) -> str:
+    """``text`` in ASCII letters and digits joined by ``-`` (accents dropped), for file names
+    people recognise and every operating system accepts."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_FILENAME.sub("-", ascii_text).strip("-")
+
+
+def download_name(learner_name: str, award_type: str, code: str, fmt: str, *, fallback: str) -> str:
+    """``Siti-Nurhaliza_COA_DAF101.pdf``: who, what and which course; ``fallback`` stands in for
+    a name with no Latin letters (``陈美玲`` -> ``<fallback>_COA_DAF101.pdf``)."""
+    parts = [_filename_part(learner_name) or fallback, award_type, _filename_part(code)]
+    return "_".join(p for p in parts if p) + f".{fmt}"
+
+
+def render_award(
+    view: AwardView, fmt: str, *, verifier_url: str, brand: IssuerBrand | None = None
+) -> Rendered:
     """``view`` as ``fmt`` (json: the stored signed bytes verbatim; png/svg: baked badge; pdf:
-    certificate whose QR opens the verifier page for the credential).
+    certificate whose QR opens the verifier page for the credential), badge and certificate in
+    the issuer's ``brand`` when given (see :func:`issuer.services.branding.issuer_brand`).
 
     Raises ``MALFORMED_VALUE_ERROR`` for an unknown format.
     """
     if fmt not in MEDIA_TYPES:
         raise MalformedValueError(f"unknown format {fmt!r}")
-    filename = f"{_stem(view)}.{fmt}"
+    facts = certificate_facts(view.credential())
+    filename = download_name(
+        facts.learner_name,
+        view.award_type,
+        facts.achievement_code or view.achievement_code,
+        fmt,
+        fallback=_stem(view),
+    )
     if fmt == "json":
         return Rendered(view.credential_json.encode("utf-8"), MEDIA_TYPES[fmt], filename)
-    facts = certificate_facts(view.credential())
     if fmt == "png":
-        data = baked_png(facts, view.credential_json)
+        data = baked_png(facts, view.credential_json, brand)
     elif fmt == "svg":
-        data = baked_svg(facts, view.credential_json)
+        data = baked_svg(facts, view.credential_json, brand)
     else:
-        data = certificate_pdf(facts, qr_url=verifier_link(verifier_url, facts.credential_id))
+        data = certificate_pdf(
+            facts,
+            qr_url=verifier_link(verifier_url, facts.credential_id),
+            credential_json=view.credential_json,
+            brand=brand,
+        )
     return Rendered(data, MEDIA_TYPES[fmt], filename)
 
 
@@ -116,14 +140,20 @@ def _write_if_changed(path: Path, data: bytes) -> None:
 
 
 def write_award_files(
-    view: AwardView, directory: Path, formats: Iterable[str], *, verifier_url: str
+    view: AwardView,
+    directory: Path,
+    formats: Iterable[str],
+    *,
+    verifier_url: str,
+    brand: IssuerBrand | None = None,
 ) -> list[Path]:
-    """Write ``view`` in each format to ``directory/<type>-<id>.<fmt>`` (atomic, idempotent)."""
+    """Write ``view`` in each format to ``directory/<type>-<id>.<fmt>`` (atomic, idempotent;
+    the award id keeps names unique where a learner holds a replaced award too)."""
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for fmt in parse_formats(formats):
-        rendered = render_award(view, fmt, verifier_url=verifier_url)
-        path = directory / rendered.filename
+        rendered = render_award(view, fmt, verifier_url=verifier_url, brand=brand)
+        path = directory / f"{_stem(view)}.{fmt}"
         _write_if_changed(path, rendered.data)
         written.append(path)
     return written
@@ -132,9 +162,17 @@ def write_award_files(
 def export_award_files(
     rt: Runtime, directory: Path, formats: Iterable[str], *, verifier_url: str
 ) -> list[Path]:
-    """Every award in every format in ``formats`` (see :func:`write_award_files`)."""
+    """Every award in every format in ``formats`` (see :func:`write_award_files`), each in its
+    issuer's brand."""
     wanted = parse_formats(formats)
     written: list[Path] = []
+    brands: dict[str, IssuerBrand] = {}
     for view in list_awards(rt, limit=None):
-        written.extend(write_award_files(view, directory, wanted, verifier_url=verifier_url))
+        if view.issuer not in brands:
+            brands[view.issuer] = issuer_brand(rt, view.issuer)
+        written.extend(
+            write_award_files(
+                view, directory, wanted, verifier_url=verifier_url, brand=brands[view.issuer]
+            )
+        )
     return written

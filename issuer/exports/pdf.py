@@ -4,6 +4,16 @@
 the PDF's creation date is the award date, so exporting twice writes the same bytes. The QR
 target is decided by the caller (see :mod:`issuer.exports.qr`).
 
+The PDF carries itself: the signed credential is attached as ``credential.json`` (an embedded file
+listed as an associated file with relationship ``Data``, the PDF/A-3 way), so a verifier that is
+handed only the PDF checks the credential it was printed from, not a QR code that could point
+anywhere (:mod:`verifier.pdf` reads it back).
+
+Branding: given the issuer's :class:`~issuer.domain.branding.IssuerBrand`, the frame and the
+issuer's name wear its primary colour, the secondary headings its accent colour, the stored logo
+(PNG or checked SVG bytes: nothing is fetched) sits above the name, the Malay display name under
+it, and the verified domain (the did:web host) is printed with the facts.
+
 Scripts: every PDF embeds DejaVu Sans (Latin, so Malay and English). Names and titles in scripts
 DejaVu lacks (Chinese, Tamil, ...) fall back to the Kurinto Sans fonts shipped by the
 ``weblate-fonts`` package (SIL Open Font License 1.1, carried in each font's ``name`` table):
@@ -29,12 +39,14 @@ from typing import Final
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from issuer.domain.branding import DEFAULT_ACCENT, IssuerBrand
 from issuer.exports.facts import CertificateFacts
 from issuer.exports.fonts import BOLD, REGULAR, font_path
 from issuer.exports.qr import qr_png
 
 __all__ = [
     "A4_MM",
+    "ATTACHMENT_NAME",
     "FALLBACK_FONTS",
     "LABELS",
     "certificate_pdf",
@@ -58,6 +70,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "mqf_level": ("MQF level", "Tahap MQF"),
     "date": ("Date awarded", "Tarikh dianugerahkan"),
     "issuer": ("Issuer", "Pengeluar"),
+    "domain": ("Verified domain", "Domain disahkan"),
     "credential_id": ("Credential ID", "ID kredensial"),
     "components": ("Stacked micro-credentials", "Mikro-kredensial bertindan"),
     "scan": ("Scan to verify", "Imbas untuk mengesahkan"),
@@ -65,6 +78,9 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
 _FONT: Final = "DejaVu"
 _MARGIN: Final = 20.0
 _QR_MM: Final = 45.0
+_LOGO_MM: Final = 18.0
+#: The frame colour without a brand.
+_DEFAULT_FRAME: Final = DEFAULT_ACCENT
 
 #: Fallback family -> (regular, bold) file in ``weblate_fonts``' Kurinto folder.
 FALLBACK_FONTS: Final[dict[str, tuple[str, str]]] = {
@@ -161,9 +177,11 @@ def _add_fallbacks(pdf: FPDF, text: str) -> None:
             pdf.set_text_shaping(True)
 
 
-def _all_text(facts: CertificateFacts, qr_url: str) -> str:
+def _all_text(facts: CertificateFacts, qr_url: str, brand: IssuerBrand | None = None) -> str:
     parts = [
         facts.issuer_name,
+        (brand.name_ms or "") if brand is not None else "",
+        (brand.domain or "") if brand is not None else "",
         facts.label_en,
         facts.label_ms,
         facts.learner_name,
@@ -191,10 +209,49 @@ def _row(pdf: FPDF, key: str, value: str) -> None:
     pdf.multi_cell(0, 7, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def certificate_pdf(facts: CertificateFacts, *, qr_url: str) -> bytes:
-    """An A4 certificate for ``facts`` whose QR code encodes ``qr_url``."""
+#: Name of the attached signed credential (read back by :mod:`verifier.pdf`).
+ATTACHMENT_NAME: Final = "credential.json"
+
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _header(pdf: FPDF, facts: CertificateFacts, brand: IssuerBrand | None) -> None:
+    """The issuer's name in its colour, its Malay display name under it, and the logo (when
+    stored) in the top-left corner, beside the name, so a brand takes no page height."""
+    width = A4_MM[0]
+    inset = _MARGIN
+    if brand is not None and brand.logo is not None:
+        pdf.image(io.BytesIO(brand.logo.data), x=16, y=16, h=_LOGO_MM)
+        inset = 16 + _LOGO_MM + 4
+    pdf.set_y(20 if brand is not None and brand.name_ms else 24)
+    pdf.set_font(_FONT, "B", 15)
+    if brand is not None:
+        pdf.set_text_color(*brand.primary_rgb)
+    pdf.set_x(inset)
+    pdf.cell(width - 2 * inset, 9, facts.issuer_name, align="C", new_y=YPos.NEXT)
+    if brand is not None and brand.name_ms and brand.name_ms != facts.issuer_name:
+        pdf.set_font(_FONT, "", 11)
+        pdf.set_x(inset)
+        pdf.cell(width - 2 * inset, 6, brand.name_ms, align="C", new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_x(_MARGIN)
+
+
+def certificate_pdf(
+    facts: CertificateFacts,
+    *,
+    qr_url: str,
+    credential_json: str | None = None,
+    brand: IssuerBrand | None = None,
+) -> bytes:
+    """An A4 certificate for ``facts`` whose QR code encodes ``qr_url``, with the signed
+    ``credential_json`` (verbatim bytes) attached when given, in ``brand``'s colours with its
+    logo and verified domain when given."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_creation_date(datetime.combine(facts.issued_on, time(0, 0), tzinfo=UTC))
+    issued = datetime.combine(facts.issued_on, time(0, 0), tzinfo=UTC)
+    pdf.set_creation_date(issued)
     pdf.set_title(facts.title or facts.label_en)
     pdf.set_author(facts.issuer_name)
     pdf.set_subject(facts.credential_id)
@@ -202,21 +259,19 @@ def certificate_pdf(facts: CertificateFacts, *, qr_url: str) -> bytes:
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.add_font(_FONT, "", str(font_path(REGULAR)))
     pdf.add_font(_FONT, "B", str(font_path(BOLD)))
-    _add_fallbacks(pdf, _all_text(facts, qr_url))
+    _add_fallbacks(pdf, _all_text(facts, qr_url, brand))
     pdf.add_page()
     width, height = A4_MM
-    pdf.set_draw_color(31, 95, 139)
+    pdf.set_draw_color(*_hex_rgb(brand.primary_colour if brand else _DEFAULT_FRAME))
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, width - 20, height - 20)
 
-    pdf.set_y(24)
-    pdf.set_font(_FONT, "B", 15)
-    pdf.cell(0, 9, facts.issuer_name, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(6)
+    _header(pdf, facts, brand)
+    pdf.ln(6 if brand is None or not brand.name_ms else 3)
     pdf.set_font(_FONT, "B", 22)
     pdf.multi_cell(0, 11, facts.label_en, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "", 15)
-    pdf.set_text_color(70, 70, 70)
+    pdf.set_text_color(*(brand.accent_rgb if brand is not None else (70, 70, 70)))
     pdf.multi_cell(0, 8, facts.label_ms, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
     pdf.ln(8)
@@ -241,6 +296,8 @@ def certificate_pdf(facts: CertificateFacts, *, qr_url: str) -> bytes:
         _row(pdf, "mqf_level", str(facts.mqf_level))
     _row(pdf, "date", facts.issued_on.strftime("%d %B %Y"))
     _row(pdf, "issuer", facts.issuer_name)
+    if brand is not None and brand.domain:
+        _row(pdf, "domain", brand.domain)
     if facts.components:
         pdf.ln(2)
         pdf.set_font(_FONT, "", 9)
@@ -273,4 +330,13 @@ def certificate_pdf(facts: CertificateFacts, *, qr_url: str) -> bytes:
     pdf.ln(1)
     pdf.set_x(text_x)
     pdf.multi_cell(0, 4, qr_url, align="L", new_x=XPos.LEFT)
+    if credential_json is not None:
+        pdf.embed_file(
+            bytes=credential_json.encode("utf-8"),
+            basename=ATTACHMENT_NAME,
+            modification_date=issued,
+            mime_type="application/vc+ld+json",
+            associated_file_relationship="Data",
+            desc="The signed credential this certificate was printed from",
+        )
     return bytes(pdf.output())

@@ -1,7 +1,7 @@
 """The QR code on a certificate: a short link to the verifier's page for one credential.
 
 The code carries ``{VERIFIER}/verify?url=<credential id>``, not the packed credential
-(:func:`verifier.web.links.verification_link`): a COA packs to about 2 KB and an MMS with its
+(:func:`verifier.links.verification_link`): a COA packs to about 2 KB and an MMS with its
 stacked COAs to several times that, which is a QR code too dense to print and scan from a phone
 in a second (and beyond QR capacity for an MMS). The short link gives a version ~6 code, and
 because the verifier fetches the credential, the same printed code reads "revoked" once the
@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlencode
 
 import qrcode
 import qrcode.constants
 from qrcode.image.pil import PilImage
 
-from verifier.web.links import verification_link
+from verifier import verification_link
 
-__all__ = ["DEFAULT_VERIFIER_URL", "embedded_link", "qr_png", "verifier_link"]
+__all__ = ["embedded_link", "qr_png", "verifier_link"]
 
 #: Where the verifier runs in development (``sijil-verify serve`` default port).
-DEFAULT_VERIFIER_URL: Final = "http://127.0.0.1:5001"
 
 
 def verifier_link(verifier_base: str, credential_id: str) -> str:

@@ -1,6 +1,6 @@
 """Reading issued awards: list, show, the verbatim credential (exports: :mod:`issuer.exports`).
 
-Also the read side of replacements (issue 5): which award replaces which (``replaces`` /
+Also the read side of replacements: which award replaces which (``replaces`` /
 ``replacedBy``), and the *re-issue offers*: an active MMS that embeds a revoked COA is offered
 for re-issue (``POST /awards/<id>/reissue``, :mod:`issuer.services.reissue`) once the learner
 holds an active COA for every component it stacks.
@@ -26,6 +26,7 @@ __all__ = [
     "AwardView",
     "ReissueOffer",
     "StackCheck",
+    "award_issuer",
     "award_view",
     "get_award",
     "list_awards",
@@ -188,6 +189,9 @@ class AwardView:
     replaces: str | None = None
     replaced_by: str | None = None
     reissue: ReissueOffer | None = None
+    #: when the status last changed and why (revoked, suspended, superseded).
+    status_changed_at: datetime | None = None
+    status_reason: str | None = None
 
     def credential(self) -> dict[str, Any]:
         """The signed credential as a dict (parse of the verbatim text)."""
@@ -230,6 +234,8 @@ def award_view(row: Award, learner_external_id: str, issuer_slug: str) -> AwardV
         status=row.status,
         credential_json=row.credential_json,
         replaces=row.replaces_id,
+        status_changed_at=as_utc(row.status_changed_at) if row.status_changed_at else None,
+        status_reason=row.status_reason,
     )
 
 
@@ -305,3 +311,13 @@ def get_award(rt: Runtime, award_id: str) -> AwardView:
             raise NotFoundError(f"no award {award_id!r}")
         award, ext, slug = found
         return with_replacements(session, [award_view(award, ext, slug)])[0]
+
+
+def award_issuer(rt: Runtime, award_id: str) -> str | None:
+    """The slug of the issuer of award ``award_id`` (UUID or credential URL); ``None`` when
+    there is no such award."""
+    key = award_id.rstrip("/").rsplit("/", 1)[-1]
+    with rt.reading() as session:
+        return session.scalar(
+            select(Issuer.slug).join(Award, Award.issuer_id == Issuer.id).where(Award.id == key)
+        )

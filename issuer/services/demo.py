@@ -24,6 +24,7 @@ from issuer.domain.catalogue import (
 from issuer.domain.progress import ProgressEvent
 from issuer.services.awards import AwardView, list_awards
 from issuer.services.catalogue import upsert_learner, upsert_micro_credential, upsert_programme
+from issuer.services.demobrand import brand_demo_issuer
 from issuer.services.issuers import IssuerView, ensure_default_issuer
 from issuer.services.progress import record_progress
 from issuer.services.runtime import Runtime
@@ -186,7 +187,7 @@ class DemoSummary:
 
 def seed_demo(rt: Runtime, *, actor: str = "demo") -> DemoSummary:
     """Seed (or re-seed, changing nothing) the demo catalogue, learners and progress."""
-    issuer = ensure_default_issuer(rt, actor=actor)
+    issuer = brand_demo_issuer(rt, ensure_default_issuer(rt, actor=actor), actor=actor)
     for mc in DEMO_MICRO_CREDENTIALS:
         upsert_micro_credential(rt, mc, actor=actor)
     upsert_programme(rt, DEMO_PROGRAMME, actor=actor)

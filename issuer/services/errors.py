@@ -1,14 +1,26 @@
 """Errors of the issuer's service layer (``SijilError`` subclasses with stable codes).
 
 The web layer renders them as problem+json with ``http_status``; the CLI prints ``CODE: detail``.
+Database faults (``DATABASE_UNAVAILABLE``, ``DISK_FULL``, ``DATABASE_BUSY``, ``DATABASE_ERROR``)
+are raised by the engine itself (:mod:`issuer.db.faults`) and re-exported here.
 """
 
 from __future__ import annotations
 
 from contexts.errors import SijilError
+from issuer.db.faults import (
+    DatabaseBusyError,
+    DatabaseFaultError,
+    DatabaseUnavailableError,
+    DiskFullError,
+)
 
 __all__ = [
     "ConflictError",
+    "DatabaseBusyError",
+    "DatabaseFaultError",
+    "DatabaseUnavailableError",
+    "DiskFullError",
     "IdempotencyKeyReusedError",
     "InsufficientScopeError",
     "InvalidTokenError",

@@ -16,7 +16,13 @@ from issuer.db.models import IdempotencyRecord
 from issuer.services.errors import IdempotencyKeyReusedError
 from issuer.services.runtime import Runtime
 
-__all__ = ["remember_response", "remembered_response", "request_fingerprint"]
+__all__ = ["batch_id", "remember_response", "remembered_response", "request_fingerprint"]
+
+
+def batch_id(principal: str, key: str) -> str:
+    """The outbox batch of every attempt of one keyed request (see :mod:`issuer.outbox`)."""
+    digest = hashlib.sha256(f"{principal}\n{key}".encode()).hexdigest()
+    return f"idempotency:{digest}"
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:

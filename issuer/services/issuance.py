@@ -5,7 +5,7 @@ For each award that became due (:func:`issuer.domain.awards.due_awards`), one tr
 1. lock the learner row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serializes writers),
    so concurrent evaluations of one learner queue instead of racing;
 2. re-check the award is not held (a replay or another process may have issued it);
-3. build the unsigned credential (pure builders), allocate status entries (hook, issue 5);
+3. build the unsigned credential (pure builders), allocate status entries (the status hook);
 4. sign with the issuer's current key and suite (default ``eddsa-rdfc-2022``);
 5. verify it with the verifier's own code (proof, issuer binding, validity, 1EdTech schema,
    status against our own current lists read from the database, and for an MMS every
@@ -29,14 +29,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contexts.errors import MalformedValueError
-from issuer.credentials.builders import LearnerIdentity, build_coa, build_coc, build_mms
+from contexts.errors import SijilError
+from issuer.credentials.builders import (
+    LearnerIdentity,
+    build_coa,
+    build_coc,
+    build_mms,
+    status_member,
+)
 from issuer.db.models import (
     Assessment,
     AssessmentResult,
@@ -57,6 +63,7 @@ from issuer.domain.awards import (
     due_awards,
 )
 from issuer.domain.catalogue import MicroCredentialSpec, ProgrammeSpec
+from issuer.outbox.events import record_award_issued
 from issuer.services import audit
 from issuer.services.awards import AwardView, award_view
 from issuer.services.catalogue import micro_credential_spec, programme_spec
@@ -69,22 +76,36 @@ from issuer.services.errors import (
 from issuer.services.issuers import IssuerView, did_document, get_issuer, list_issuers, signing_key
 from issuer.services.runtime import Runtime
 from issuer.services.status import OwnStatusListFetcher
-from issuer.vcdm import validity_period
+from issuer.services.vcapi import record_vcapi_credential
+from issuer.vcdm import VC1_CONTEXT, validity_period
 from keys.dataintegrity import add_proof
-from verifier.report import verify_credential
+from verifier import (
+    TrustedIssuer,
+    TrustList,
+    check_related_resources,
+    check_schema,
+    verify_credential,
+)
 
 __all__ = [
+    "BSL_CONTEXT",
     "Catalogue",
+    "StatusEntryNotAllowedError",
     "evaluate_learner",
     "evaluate_learners",
     "issue_award_in",
     "learner_progress",
     "load_catalogue",
+    "own_issuers",
     "pin_issuer_documents",
     "secure_credential",
     "sign_credential",
     "verify_own",
 ]
+
+
+#: The Bitstring Status List context, added to VC 1.1 credentials that get a status entry.
+BSL_CONTEXT: Final = "https://www.w3.org/ns/credentials/status/v1"
 
 
 @dataclass(frozen=True)
@@ -166,25 +187,86 @@ def _ensure_pinned(rt: Runtime, issuer: IssuerView, verification_method: str) ->
         pin_issuer_documents(rt, [get_issuer(rt, issuer.slug)])
 
 
-def verify_own(
-    rt: Runtime, credential: Mapping[str, Any], *, at: datetime, session: Session | None = None
-) -> None:
-    """Verify a credential we signed with the verifier's code. Raises ``SELF_VERIFICATION_FAILED``
-    (detail lists the verifier's error codes).
+def _tolerated(error: Mapping[str, Any], tolerate: frozenset[str]) -> bool:
+    """Whether ``error`` is one ``tolerate`` names, by ``CODE`` or ``CODE@/pointer``."""
+    code = str(error.get("code"))
+    return code in tolerate or f"{code}@{error.get('pointer')}" in tolerate
 
-    Status entries are checked against our own current lists, read from the database
+
+def _revocation_only(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy whose ``credentialStatus`` lists (its own and its embedded credentials') keep
+    their first (revocation) entry only: what the OB/CLR schema check sees."""
+    out = dict(credential)
+    status = out.get("credentialStatus")
+    if isinstance(status, list) and status:
+        out["credentialStatus"] = status[0]
+    subject = out.get("credentialSubject")
+    if isinstance(subject, Mapping) and isinstance(subject.get("verifiableCredential"), list):
+        out["credentialSubject"] = {
+            **subject,
+            "verifiableCredential": [
+                _revocation_only(c) if isinstance(c, Mapping) else c
+                for c in subject["verifiableCredential"]
+            ],
+        }
+    return out
+
+
+def own_issuers(rt: Runtime) -> TrustList:
+    """Every issuer of this instance, as the trust list of self-verification (an MMS may
+    stack COAs of another of our issuers)."""
+    return TrustList.from_issuers(
+        TrustedIssuer(view.did, view.name, view.url, source="this issuer")
+        for view in list_issuers(rt)
+    )
+
+
+def verify_own(
+    rt: Runtime,
+    credential: Mapping[str, Any] | str,
+    *,
+    at: datetime,
+    session: Session | None = None,
+    tolerate: frozenset[str] = frozenset(),
+) -> None:
+    """Verify a credential we signed (JSON-LD, or a VC-JWT as text) with the verifier's code.
+    Raises ``SELF_VERIFICATION_FAILED`` (detail lists the verifier's error codes).
+
+    The issuer is recognised when it is one of ours (:func:`own_issuers`). Status entries are
+    checked against our own current lists, read from the database
     (``session``: the award's transaction, so its fresh allocations are visible) by
     :class:`issuer.services.status.OwnStatusListFetcher`: a credential is stored only if it
     reads "not revoked" in the list verifiers will fetch. Nothing else is fetched.
+    ``tolerate``: errors that do not make the check fail, by ``CODE`` or ``CODE@/pointer``
+    (VC-API issue: an expired credential, a status of a type or list the issuer does not
+    manage). A credential with several status entries (suspension on) is checked against its
+    schema with the revocation entry only (OB 3.0 allows one).
     """
     if session is None:
         with rt.reading() as reading:
-            verify_own(rt, credential, at=at, session=reading)
+            verify_own(rt, credential, at=at, session=reading, tolerate=tolerate)
         return
-    report = verify_credential(
-        dict(credential), at=at, resolver=rt.resolver, fetcher=OwnStatusListFetcher(rt, session)
+    # OB 3.0 / CLR 2.0 allow one credentialStatus; with suspension on (a list of two, a
+    # documented trade-off) the schema is checked on a copy holding the revocation entry only.
+    several = not isinstance(credential, str) and isinstance(
+        credential.get("credentialStatus"), list
     )
-    if not report.verified:
+    report = verify_credential(
+        credential if isinstance(credential, str) else dict(credential),
+        at=at,
+        resolver=rt.resolver,
+        fetcher=OwnStatusListFetcher(rt, session),
+        trust=own_issuers(rt),
+        check_schema=not several,
+    )
+    if several and not isinstance(credential, str):
+        try:
+            check_schema(_revocation_only(credential))
+        except SijilError as exc:
+            raise SelfVerificationError(
+                f"the credential just signed does not follow its schema ({exc.code}: {exc.detail})"
+            ) from exc
+    if not report.verified and not all(_tolerated(e, tolerate) for e in report.errors):
         errors = report.to_dict().get("errors", [])
         codes = ", ".join(f"{e.get('code')}: {e.get('detail')}" for e in errors)
         raise SelfVerificationError(
@@ -201,9 +283,17 @@ def secure_credential(
     cryptosuite: str | None = None,
     session: Session | None = None,
     verify_at: datetime | None = None,
+    tolerate: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Sign ``unsigned`` with the issuer's current key, then self-verify (status lists read
-    through ``session`` when given) at ``verify_at`` (default ``at``). Stores nothing."""
+    through ``session`` when given) at ``verify_at`` (default ``at``). Stores nothing.
+
+    Signing clock guard: ``at`` is the signing moment (the proof's ``created``); a
+    ``validFrom`` later than it is refused with ``SELF_VERIFICATION_FAILED`` for the
+    credentials the issuer builds (``verify_at`` unset), so no award ever says it becomes
+    valid after it was signed."""
+    if verify_at is None:
+        _check_not_future(unsigned, at)
     key = signing_key(rt, issuer)
     verification_method = key.id or issuer.verification_method
     signed = add_proof(
@@ -214,8 +304,61 @@ def secure_credential(
         created=at,
     )
     _ensure_pinned(rt, issuer, verification_method)
-    verify_own(rt, signed, at=verify_at or at, session=session)
+    verify_own(rt, signed, at=verify_at or at, session=session, tolerate=tolerate)
     return signed
+
+
+def _check_not_future(unsigned: Mapping[str, Any], at: datetime) -> None:
+    """Raise ``SELF_VERIFICATION_FAILED`` when ``validFrom`` is later than ``at``."""
+    period = validity_period(unsigned)
+    if period.start is not None and period.start > at:
+        raise SelfVerificationError(
+            f"{period.start_name} {period.start.isoformat()} is later than the signing moment "
+            f"{at.isoformat()}"
+        )
+
+
+class StatusEntryNotAllowedError(SijilError):
+    """A caller-written ``credentialStatus`` points into one of this issuer's status lists: its
+    index belongs to another credential (or to none), so the issuer refuses to sign it."""
+
+    code = "STATUS_ENTRY_NOT_ALLOWED"
+    title = "Status entry points into the issuer's own status lists"
+    http_status = 400
+
+
+#: Self-check results that do not make a VC-API issue fail: VC DM 2.0 section 4.9 lets
+#: ``validUntil`` be in the past; a caller's own status entry of a type (or in a list) the
+#: issuer does not manage cannot be checked offline, which is not a fault of the credential.
+_EXPIRED_OK: Final = frozenset({"CREDENTIAL_EXPIRED"})
+_FOREIGN_STATUS_OK: Final = frozenset({"UNSUPPORTED_STATUS_TYPE", "STATUS_RETRIEVAL_ERROR"})
+
+
+def _refuse_own_lists(rt: Runtime, status: Any) -> None:
+    """Raise ``STATUS_ENTRY_NOT_ALLOWED`` for an entry naming one of our status lists."""
+    prefix = f"{rt.settings.base_url}/status/"
+    entries = status if isinstance(status, list) else [status]
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            continue
+        pointer = f"/credentialStatus/{index}" if isinstance(status, list) else "/credentialStatus"
+        for member in ("statusListCredential", "id"):
+            value = entry.get(member)
+            if isinstance(value, str) and value.startswith(prefix):
+                raise StatusEntryNotAllowedError(
+                    f"{member} {value} is one of this issuer's status lists; send the "
+                    "credential without credentialStatus and the issuer allocates its own entry",
+                    pointer=f"{pointer}/{member}",
+                )
+
+
+def _with_status_context(doc: dict[str, Any]) -> None:
+    """A VC 1.1 credential gets the Bitstring Status List context (which defines
+    ``BitstringStatusListEntry`` and its members; the 1.1 base context does not)."""
+    contexts = doc.get("@context")
+    items = list(contexts) if isinstance(contexts, list) else [contexts]
+    if items and items[0] == VC1_CONTEXT and BSL_CONTEXT not in items:
+        doc["@context"] = [*items, BSL_CONTEXT]
 
 
 def sign_credential(
@@ -230,12 +373,17 @@ def sign_credential(
 
     The credential's ``issuer`` (string or object ``id``) must be the issuer's DID; a missing
     issuer is filled in. A credential without ``credentialStatus`` gets the issuer's status
-    entries (allocated in the same transaction as the audit record). The result is
-    self-verified and audited (not stored as an award).
-    A credential whose ``validUntil`` has passed is refused (``MALFORMED_VALUE_ERROR``); one valid
-    only from a later ``validFrom`` is self-verified as of that time.
-    Raises ``ISSUER_MISMATCH``, ``NOT_FOUND``, ``CREDENTIAL_REJECTED`` (422: the verifier
-    rejects the signed result, e.g. a schema the content does not follow) and the signing errors.
+    entries (one object; a list of two when suspension is on; a VC 1.1 credential also gets
+    the Bitstring Status List context), allocated in the same transaction as the audit record
+    and the :class:`issuer.db.vcapi.VcapiCredential` row that lets ``POST /credentials/status``
+    change them. A credential with its own ``credentialStatus`` keeps it: any type is allowed
+    (VC DM 2.0 section 4.10), unless it points into this issuer's lists.
+    The result is self-verified and audited (not stored as an award). VC DM 2.0 rules: a
+    ``validUntil`` in the past is accepted; one valid only from a later ``validFrom`` is
+    self-verified as of that time.
+    Raises ``ISSUER_MISMATCH``, ``NOT_FOUND``, ``STATUS_ENTRY_NOT_ALLOWED`` (400),
+    ``CREDENTIAL_REJECTED`` (422: the verifier rejects the signed result, e.g. a schema the
+    content does not follow) and the signing errors.
     """
     view = get_issuer(rt, issuer)
     doc = dict(credential)
@@ -247,27 +395,40 @@ def sign_credential(
         raise IssuerMismatchError(
             f"credential issuer {named_id!r} is not {view.did}", pointer="/issuer"
         )
+    check_related_resources(doc)  # VC DM 2.0 section 5.3: ids unique, each with a digest
+    own_status = "credentialStatus" in doc
+    if own_status:
+        _refuse_own_lists(rt, doc["credentialStatus"])
     at = rt.now()
     period = validity_period(doc)
-    if period.end is not None and period.end < at:
-        raise MalformedValueError(
-            f"{period.end_name} is in the past: the credential would be expired when issued",
-            pointer=f"/{period.end_name}",
-        )
     # A credential may be issued before it becomes valid (validFrom tomorrow): self-verify it as
     # of the moment it does, so "not yet valid" is not taken for a signing failure.
     verify_at = max(at, period.start) if period.start is not None else at
+    tolerate = _EXPIRED_OK | (_FOREIGN_STATUS_OK if own_status else frozenset())
+    credential_id = doc.get("id") if isinstance(doc.get("id"), str) else None
     with rt.transaction() as session:
-        if "credentialStatus" not in doc:
-            status = _status(rt, session, view.id, str(doc.get("id") or ""))
-            if status:
-                doc["credentialStatus"] = [dict(entry) for entry in status]
+        allocated: Sequence[Mapping[str, Any]] = ()
+        if not own_status:
+            allocated = _status(rt, session, view.id, credential_id or "") or ()
+            member = status_member(allocated)
+            if member is not None:
+                doc["credentialStatus"] = member
+                _with_status_context(doc)
         try:
             signed = secure_credential(
-                rt, view, doc, at=at, cryptosuite=cryptosuite, session=session, verify_at=verify_at
+                rt,
+                view,
+                doc,
+                at=at,
+                cryptosuite=cryptosuite,
+                session=session,
+                verify_at=verify_at,
+                tolerate=tolerate,
             )
         except SelfVerificationError as exc:
             raise SubmittedCredentialRejectedError(exc.detail, **exc.extra) from exc
+        if allocated:
+            record_vcapi_credential(rt, session, view.id, credential_id, allocated, at=at)
         audit.record(
             session,
             at=at,
@@ -451,7 +612,9 @@ def issue_award_in(
             **({"replaces": replaces} if replaces else {}),
         },
     )
-    return award_view(award, learner.external_id, issuer.slug)
+    view = award_view(award, learner.external_id, issuer.slug)
+    record_award_issued(session, view, at=at)  # outbox: award.issued, learner mail per batch
+    return view
 
 
 def _status(

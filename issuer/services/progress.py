@@ -5,6 +5,12 @@ is recorded once, an assessment keeps the learner's best score), then re-evaluat
 learner named in the batch, changed or not. Re-evaluating unchanged learners is what makes a
 re-run after a crash finish the awards the crash interrupted; replaying the same events issues
 nothing new because :func:`issuer.services.issuance.evaluate_learners` skips held awards.
+
+A call is one outbox batch (:func:`issuer.outbox.events.batch_scope`), or part of the batch its
+shell opened (a ``POST /progress`` under an ``Idempotency-Key``, an import): each award's
+transaction records the award for the batch and queues one ``learner.notify`` per learner (when
+``SIJIL_NOTIFY_LEARNERS`` is on), so learners are mailed by the outbox worker, never here, and a
+retry of an interrupted batch reports every award the batch issued.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contexts.errors import SijilError
+from issuer.db.faults import DatabaseFaultError
 from issuer.db.models import (
     Assessment,
     AssessmentResult,
@@ -29,8 +36,9 @@ from issuer.db.models import (
 )
 from issuer.domain.catalogue import LearnerSpec
 from issuer.domain.progress import ProgressEvent, RowError
+from issuer.outbox.events import batch_award_ids, batch_scope
 from issuer.services import audit
-from issuer.services.awards import AwardView
+from issuer.services.awards import AwardView, get_award
 from issuer.services.catalogue import upsert_learner_in
 from issuer.services.errors import UnknownReferenceError
 from issuer.services.issuance import evaluate_learners
@@ -42,7 +50,8 @@ __all__ = ["ProgressOutcome", "record_progress"]
 @dataclass
 class ProgressOutcome:
     """What a batch did: events newly recorded, events that changed nothing, rejected events
-    (by their line / index), and the awards issued as a result."""
+    (by their line / index), and the awards issued as a result (by the whole batch: a retry of
+    an interrupted request reports the awards its first attempt committed too)."""
 
     recorded: int = 0
     unchanged: int = 0
@@ -178,6 +187,7 @@ def record_progress(
     actor: str,
     partial: bool = False,
     evaluate: bool = True,
+    whole_batch: bool = True,
 ) -> ProgressOutcome:
     """Record a batch of progress events, then issue whatever became due.
 
@@ -185,7 +195,28 @@ def record_progress(
     With ``partial=False`` (the API) the first bad event raises its error (``UNKNOWN_REFERENCE``,
     ``MALFORMED_VALUE_ERROR``; pointer prefixed with ``/<index>``) and nothing is stored; with
     ``partial=True`` (CSV import) bad events are reported in ``rejected`` and good ones kept.
+    ``issued`` lists every award of the open outbox batch (``whole_batch``, the default: awards
+    an interrupted earlier attempt of the same batch committed come first) or only this call's
+    (``whole_batch=False``: a chunked import adds them up itself).
     """
+    with batch_scope(notify=rt.settings.notify_learners) as batch:
+        outcome = _record(rt, events, actor=actor, partial=partial, evaluate=evaluate)
+        if whole_batch and evaluate:
+            new = {view.id for view in outcome.issued}
+            with rt.reading() as session:
+                earlier = [a for a in batch_award_ids(session, batch.id) if a not in new]
+            outcome.issued = [get_award(rt, award_id) for award_id in earlier] + outcome.issued
+    return outcome
+
+
+def _record(
+    rt: Runtime,
+    events: Sequence[ProgressEvent] | Sequence[tuple[int, ProgressEvent]],
+    *,
+    actor: str,
+    partial: bool,
+    evaluate: bool,
+) -> ProgressOutcome:
     numbered: list[tuple[int, ProgressEvent]] = [
         item if isinstance(item, tuple) else (i, item) for i, item in enumerate(events)
     ]
@@ -198,7 +229,7 @@ def record_progress(
                 with session.begin_nested():
                     learner_id, changed = _apply(rt, refs, event, actor)
             except SijilError as exc:
-                if not partial:
+                if not partial or isinstance(exc, DatabaseFaultError):  # a fault is no bad row
                     exc.pointer = f"/{number}{exc.pointer or ''}"
                     raise
                 refs.learners.pop(event.learner, None)

@@ -1,4 +1,4 @@
-"""Re-issuing awards: explicit replacements of revoked awards, and superseding an MMS (issue 5).
+"""Re-issuing awards: explicit replacements of revoked awards, and superseding an MMS.
 
 A revocation usually means "issued in error", so automatic evaluation never replaces a revoked
 award (:func:`issuer.services.issuance.evaluate_learners` counts it as held). Replacing one is
@@ -23,10 +23,14 @@ award, with the reason; the new award's ``award.issue`` entry names what it repl
 learner's row lock serializes a re-issue with evaluations and with a concurrent re-issue, and
 the partial unique index (one unrevoked award per learner and achievement) backs it up.
 
-Errors: ``NOT_FOUND``, ``MALFORMED_VALUE_ERROR`` (empty reason), ``NOT_ELIGIBLE``,
-``REPLACEMENT_MISSING``, ``REISSUE_NOT_ALLOWED`` (an active COC/COA, a suspended award, an MMS
-embedding no revoked COA, or another unrevoked award already holds the achievement), and the
-issuing pipeline's errors (``SELF_VERIFICATION_FAILED``, ...).
+Locks: the learner's row, then the award's own row (re-read under the lock), so a concurrent
+revocation is either fully before (the re-issue sees it and stops with ``AWARD_CHANGED``: a
+revoked award is never superseded, its reason never overwritten) or fully after.
+
+Errors: ``NOT_FOUND``, ``MALFORMED_VALUE_ERROR`` (empty reason), ``AWARD_CHANGED``,
+``NOT_ELIGIBLE``, ``REPLACEMENT_MISSING``, ``REISSUE_NOT_ALLOWED`` (an active COC/COA, a
+suspended award, an MMS embedding no revoked COA, or another unrevoked award already holds the
+achievement), and the issuing pipeline's errors (``SELF_VERIFICATION_FAILED``, ...).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from issuer.services.runtime import Runtime
 from issuer.services.status import change_status_in
 
 __all__ = [
+    "AwardChangedError",
     "ReissueNotAllowedError",
     "ReissueOutcome",
     "ReplacementMissingError",
@@ -76,6 +81,15 @@ class ReissueNotAllowedError(SijilError):
 
     code = "REISSUE_NOT_ALLOWED"
     title = "This award cannot be re-issued"
+    http_status = 409
+
+
+class AwardChangedError(SijilError):
+    """The award's status changed between reading it and locking it (e.g. a concurrent revoke):
+    the re-issue was decided on a state that no longer holds, so nothing is done."""
+
+    code = "AWARD_CHANGED"
+    title = "The award changed while the re-issue waited"
     http_status = 409
 
 
@@ -199,13 +213,18 @@ def reissue(rt: Runtime, award_id: str, *, reason: str, actor: str) -> ReissueOu
     key = award_id.rstrip("/").rsplit("/", 1)[-1]
     with rt.reading() as session:
         catalogue = load_catalogue(session)
-        learner_id = session.scalar(select(Award.learner_id).where(Award.id == key))
-    if learner_id is None:
+        seen = session.execute(
+            select(Award.learner_id, Award.status).where(Award.id == key)
+        ).first()
+    if seen is None:
         raise NotFoundError(f"no award {award_id!r}")
+    learner_id, seen_status = seen
     with rt.transaction() as session:
-        # The learner's lock first, then read the award: a concurrent re-issue has committed.
+        # The learner's lock first (a concurrent re-issue has committed), then the award's own
+        # lock, re-reading the row: a revocation that committed meanwhile is seen, never
+        # overwritten (``populate_existing``: the identity map must not keep the old status).
         learner = session.get(Learner, learner_id, with_for_update=True)
-        award = session.get(Award, key)
+        award = session.get(Award, key, with_for_update=True, populate_existing=True)
         if learner is None or award is None:
             raise NotFoundError(f"no award {award_id!r}")
         done = session.scalars(
@@ -214,6 +233,13 @@ def reissue(rt: Runtime, award_id: str, *, reason: str, actor: str) -> ReissueOu
         if done is not None:
             return ReissueOutcome(
                 _view(session, done), award.id, False, False, _offers_for(session, award)
+            )
+        if award.status != seen_status:
+            raise AwardChangedError(
+                f"award {award.id} became {award.status} while this re-issue waited "
+                f"(reason: {award.status_reason or 'none given'}); nothing was re-issued. "
+                "Check the award, then re-run the re-issue if a replacement is still wanted",
+                status=award.status,
             )
         due = _due_award(catalogue, award)
         superseded = award.award_type == "MMS" and award.status == "active"

@@ -1,24 +1,28 @@
 """The issuer's runtime: settings, database, key store, resolver and clock, wired once.
 
-Shells (CLI commands, the Flask app factory, the dev server, tests) call :func:`open_runtime`
-and pass the :class:`Runtime` to service functions; services never read globals. Time comes from
-``rt.now()`` (an injected clock), keys from ``rt.keystore`` (encrypted at rest under
-``<instance>/keys``), and self-verification resolves our own DIDs through ``rt.resolver``, which
-has every issuer's DID document pinned and never touches the network.
+Shells (CLI commands, the Flask app factory, the dev server, tests) get one from
+:func:`issuer.services.bootstrap.open_runtime` and pass the :class:`Runtime` to service
+functions; services never read globals. Time comes from ``rt.now()`` (an injected clock), keys
+from ``rt.keystore`` (encrypted at rest under ``<instance>/keys``), and self-verification
+resolves our own DIDs through ``rt.resolver``, which has every issuer's DID document pinned
+and never touches the network. This module imports no service, so every service can import it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer.db.engine import WRITE_OPTION, make_engine, make_sessionmaker, migrate
+from issuer.db.engine import WRITE_OPTION
+from issuer.db.faults import DatabaseFaultError
 from issuer.settings import Settings
 from keys.fetch import DEFAULT_JSON_ACCEPT, FetchError, FetchResponse
 from keys.keypair import KeyPair
@@ -30,7 +34,6 @@ __all__ = [
     "Runtime",
     "StatusAllocator",
     "as_utc",
-    "open_runtime",
     "utc_now",
 ]
 
@@ -58,7 +61,7 @@ class OfflineFetcher:
 
 
 class StatusAllocator(Protocol):
-    """Hook for status lists (issue 5): entries for a credential about to be signed.
+    """Hook for status lists: entries for a credential about to be signed.
 
     Called inside the award's transaction, so an allocated index is committed with the award
     or not at all.
@@ -82,7 +85,23 @@ class Runtime:
     status_allocator: StatusAllocator | None = None
     #: DID -> tuple of published verification methods last pinned in ``resolver``.
     pinned: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: issuer slug -> why this instance signs with another key than the active one.
+    key_warnings: dict[str, str] = field(default_factory=dict)
+    #: monotonic clock (seconds) paired with ``clock`` to notice wall-clock jumps.
+    monotonic: Callable[[], float] = time.monotonic
+    #: (wall clock, monotonic clock) when the runtime started: the clock check's reference.
+    started: tuple[datetime, float] | None = None
     _private_keys: dict[str, KeyPair] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.started is None:
+            self.started = (self.now(), self.monotonic())
+
+    def clock_drift(self) -> float:
+        """Seconds the wall clock moved beyond the monotonic clock since the runtime started:
+        ~0 normally; large after a clock step (NTP correction, a VM restored, a faked clock)."""
+        wall0, mono0 = self.started or (self.now(), self.monotonic())
+        return (self.now() - wall0).total_seconds() - (self.monotonic() - mono0)
 
     def private_key(self, key_id: str) -> KeyPair:
         """A decrypted signing key from the key store, cached for the runtime's life (scrypt
@@ -106,12 +125,15 @@ class Runtime:
         busy timeout instead of failing when a read lock cannot be upgraded.
         """
         with self.sessions() as session:
-            session.connection(execution_options={WRITE_OPTION: True})
             try:
+                session.connection(execution_options={WRITE_OPTION: True})
                 yield session
                 session.commit()
             except BaseException:
-                session.rollback()
+                # A lost connection cannot roll back; the server already did. The original
+                # error (typed by :mod:`issuer.db.faults`) is the one to report.
+                with suppress(SQLAlchemyError, DatabaseFaultError):
+                    session.rollback()
                 raise
 
     @contextmanager
@@ -123,39 +145,3 @@ class Runtime:
     def close(self) -> None:
         """Release database connections."""
         self.engine.dispose()
-
-
-def open_runtime(
-    settings: Settings,
-    *,
-    clock: Callable[[], datetime] = utc_now,
-    run_migrations: bool = True,
-    status_lists: bool = False,
-) -> Runtime:
-    """Wire a :class:`Runtime` for ``settings``; migrates the schema to head unless told not to.
-
-    Creates the instance folder. Does not create issuers (see ``issuers.ensure_default_issuer``).
-    With ``status_lists`` every credential signed through this runtime gets Bitstring Status
-    List entries (:class:`issuer.services.status.ListAllocator`); the serving shells turn it
-    on (off by default only so callers that verify offline keep working until they pass a
-    fetcher that can read our lists).
-    """
-    settings.instance_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
-    if run_migrations:
-        migrate(engine)
-    keystore = KeyStore(settings.keys_dir, settings.key_passphrase)
-    rt = Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=make_sessionmaker(engine),
-        keystore=keystore,
-        resolver=Resolver(OfflineFetcher()),
-        clock=clock,
-    )
-    if status_lists:
-        # Imported here: the status service is built on this module's Runtime.
-        from issuer.services.status import install_status_lists
-
-        install_status_lists(rt)
-    return rt

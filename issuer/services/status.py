@@ -2,7 +2,10 @@
 
 W3C Bitstring Status List v1.0 (BSL). Every credential the issuer signs carries one
 ``BitstringStatusListEntry`` per enabled purpose: ``revocation`` always, ``suspension`` when
-the issuer's ``suspension_enabled`` switch is on (default on; ``Issuer.suspension_enabled``).
+the issuer's ``suspension_enabled`` switch is on (off for new issuers; ``Issuer.
+suspension_enabled``). Open Badges 3.0 and CLR 2.0 allow at most one ``credentialStatus``, so
+an issuer that turns suspension on issues awards that fail the official OB/CLR JSON Schemas
+until OB allows several entries.
 
 Allocation (:class:`ListAllocator`, the runtime's ``status_allocator`` hook): the index is
 drawn with :func:`secrets.randbelow` over a list of :data:`LIST_SIZE` (131,072) entries (BSL
@@ -25,6 +28,13 @@ Self-verification: :class:`OwnStatusListFetcher` serves the issuer's own current
 database to the verifier, so a credential is only stored after its freshly allocated indices
 read "not revoked / not suspended" in the list the world will fetch.
 
+Signing clock guard: a list's ``validFrom`` is the moment it is signed. A list found signed
+later than now (its ``signed_at`` is in the future: it was signed while the clock ran ahead)
+counts as stale: it is re-signed when served (:func:`published_list`) and on the next change,
+and self-verification signs a current copy in memory, so a status change made under a clock
+ahead never stops issuing nor makes verifiers read "not valid until ..." once the clock is
+back.
+
 Replacements: a change's answer names the MMS awards embedding the award (``stacked_in``) and,
 among them, those now offered for re-issue (``reissue``: an active COA exists for every
 component; see :mod:`issuer.services.reissue`).
@@ -45,7 +55,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from sqlalchemy import func, select, update
@@ -54,6 +64,7 @@ from sqlalchemy.orm import Session
 
 from contexts.errors import MalformedValueError, SijilError
 from issuer.db.models import Award, AwardComponent, Issuer, StatusEntry, StatusList
+from issuer.outbox.events import record_status_changed
 from issuer.services import audit
 from issuer.services.awards import ReissueOffer, reissue_offers
 from issuer.services.errors import NotFoundError
@@ -61,7 +72,7 @@ from issuer.services.issuers import get_issuer, signing_key
 from issuer.services.runtime import Runtime
 from keys.dataintegrity import add_proof
 from keys.fetch import DEFAULT_JSON_ACCEPT, FetchError, FetchResponse
-from verifier.bitstring import MIN_ENTRIES, Bitstring, encode_list
+from verifier import MIN_ENTRIES, Bitstring, encode_list
 
 __all__ = [
     "ACTIONS",
@@ -80,8 +91,10 @@ __all__ = [
     "change_status",
     "change_status_in",
     "install_status_lists",
+    "is_signed_in_future",
     "list_id_from_url",
     "published_list",
+    "set_entry_values",
     "set_suspension_enabled",
     "status_list_url",
     "suspension_switches",
@@ -158,6 +171,26 @@ def build_list_credential(
             "ttl": LIST_TTL_MS,
         },
     }
+
+
+def is_signed_in_future(row: StatusList, now: datetime) -> bool:
+    """Whether ``row`` was signed at a moment later than ``now`` (a clock that ran ahead)."""
+    signed_at = row.signed_at
+    if signed_at is None:
+        return False
+    if signed_at.tzinfo is None:  # SQLite keeps no offset; we store UTC
+        signed_at = signed_at.replace(tzinfo=UTC)
+    return signed_at > now
+
+
+def _is_current(row: StatusList, now: datetime) -> bool:
+    """The stored signature is of the current bits and not dated after ``now``."""
+    return (
+        row.signed_json is not None
+        and bool(row.etag)
+        and row.signed_version == row.version
+        and not is_signed_in_future(row, now)
+    )
 
 
 def _bits(session: Session, row: StatusList) -> Bitstring:
@@ -243,6 +276,8 @@ class ListAllocator:
         at = self._rt.now()
         for _ in range(MAX_DRAWS):
             row = self._open_list(session, issuer_id, purpose, at)
+            if is_signed_in_future(row, at):
+                self._resign(session, row.id, at)
             index = self._draw(row.size)
             try:
                 with session.begin_nested():
@@ -260,6 +295,13 @@ class ListAllocator:
                 continue
             return row.id, index
         raise StatusAllocationError(f"no free {purpose} index after {MAX_DRAWS} draws")
+
+    def _resign(self, session: Session, list_id: int, at: datetime) -> None:
+        """Signing clock guard: re-sign a list found signed in the future, under its row lock
+        (re-read first, so a concurrent change's bits are not overwritten)."""
+        row = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
+        if row is not None and not _is_current(row, at):
+            _store_signed(self._rt, session, row)
 
     def _close_if_full(self, session: Session, list_id: int) -> None:
         taken = session.scalar(
@@ -330,7 +372,7 @@ class OwnStatusListFetcher:
         row = None if list_id is None else self._session.get(StatusList, list_id)
         if row is None:
             raise FetchError(f"{url} is not one of this issuer's status lists", url=url)
-        if row.signed_json is not None and row.signed_version == row.version:
+        if row.signed_json is not None and _is_current(row, self._rt.now()):
             text = row.signed_json
         else:
             text = _signed_list(self._rt, self._session, row, self._rt.now())
@@ -358,7 +400,8 @@ class PublishedList:
 
 
 def published_list(rt: Runtime, list_id: int) -> PublishedList:
-    """The current signed list ``list_id`` (re-signed first if a change is not yet signed).
+    """The current signed list ``list_id``, re-signed first if a change is not yet signed or
+    the stored signature is dated in the future (signing clock guard).
 
     Raises ``NOT_FOUND``.
     """
@@ -366,13 +409,13 @@ def published_list(rt: Runtime, list_id: int) -> PublishedList:
         row = session.get(StatusList, list_id)
         if row is None:
             raise NotFoundError(f"no status list {list_id}")
-        if row.signed_json is not None and row.etag and row.signed_version == row.version:
+        if row.signed_json is not None and row.etag and _is_current(row, rt.now()):
             return PublishedList(list_id, row.signed_json.encode("utf-8"), row.etag)
     with rt.transaction() as session:
-        row = session.get(StatusList, list_id, with_for_update=True)
+        row = session.get(StatusList, list_id, with_for_update=True, populate_existing=True)
         if row is None:
             raise NotFoundError(f"no status list {list_id}")
-        if row.signed_json is None or not row.etag or row.signed_version != row.version:
+        if not _is_current(row, rt.now()):
             _store_signed(rt, session, row)
         return PublishedList(list_id, (row.signed_json or "").encode("utf-8"), row.etag or "")
 
@@ -408,6 +451,31 @@ class StatusChange:
             "stackedIn": list(self.stacked_in),
             "reissue": [o.to_dict() for o in self.reissue],
         }
+
+
+def set_entry_values(
+    rt: Runtime, session: Session, changes: Sequence[tuple[StatusEntry, int]], *, at: datetime
+) -> None:
+    """Write each entry's new bit, then bump and re-sign every list touched, inside the
+    caller's write transaction. The lists' rows are locked in id order first, so concurrent
+    changes queue instead of losing an update (the VC-API status route's core)."""
+    list_ids = sorted({entry.list_id for entry, _ in changes})
+    lists = list(
+        session.scalars(
+            select(StatusList)
+            .where(StatusList.id.in_(list_ids))
+            .order_by(StatusList.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    for entry, value in changes:
+        entry.value = value
+        entry.changed_at = at
+    session.flush()
+    for row in lists:
+        row.version += 1
+        _store_signed(rt, session, row)
 
 
 def _transition(award: Award, action: Action) -> tuple[str, str, int]:
@@ -461,7 +529,11 @@ def change_status_in(
     at = rt.now()
     awards = list(
         session.scalars(
-            select(Award).where(Award.id.in_(keys)).order_by(Award.id).with_for_update()
+            select(Award)
+            .where(Award.id.in_(keys))
+            .order_by(Award.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # re-read what the lock now guards
         )
     )
     missing = sorted(set(keys) - {a.id for a in awards})
@@ -542,6 +614,7 @@ def change_status_in(
                 "statusListIndex": entry.index,
             },
         )
+        record_status_changed(session, award.id, before=before, after=after, reason=reason, at=at)
     session.flush()
     for row in lists.values():
         row.version += 1

@@ -5,6 +5,10 @@ only its SHA-256 (a fast hash is right for a high-entropy secret: nothing to bru
 8-character prefix so an admin can tell tokens apart. ``admin`` implies every scope.
 ``metrics`` only lets a Prometheus scraper read ``/metrics``: ``read`` would also open every
 learner's awards to it.
+
+A token may be limited to one issuer (``issuer``): it then acts only on that issuer's awards,
+keys and credentials; :func:`require_issuer` is the check every shell applies (the web layer in
+:mod:`issuer.web.auth`), ``TOKEN_ISSUER_SCOPE`` (403) otherwise.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from contexts.errors import MalformedValueError
-from issuer.db.models import ApiToken
+from contexts.errors import MalformedValueError, SijilError
+from issuer.db.keylifecycle import ApiTokenIssuer
+from issuer.db.models import ApiToken, Issuer
 from issuer.services import audit
 from issuer.services.errors import InsufficientScopeError, InvalidTokenError, NotFoundError
 from issuer.services.runtime import Runtime, as_utc
@@ -27,10 +33,12 @@ from issuer.services.runtime import Runtime, as_utc
 __all__ = [
     "SCOPES",
     "Scope",
+    "TokenIssuerScopeError",
     "TokenView",
     "create_token",
     "hash_token",
     "list_tokens",
+    "require_issuer",
     "revoke_token",
     "verify_token",
 ]
@@ -38,6 +46,14 @@ __all__ = [
 Scope = Literal["admin", "issue", "read", "metrics"]
 SCOPES: tuple[Scope, ...] = ("admin", "issue", "read", "metrics")
 TOKEN_PREFIX = "sijil_"  # noqa: S105 (a public prefix, not a secret)
+
+
+class TokenIssuerScopeError(SijilError):
+    """The token is limited to another issuer, or the operation spans every issuer."""
+
+    code = "TOKEN_ISSUER_SCOPE"
+    title = "Token is limited to another issuer"
+    http_status = 403
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,8 @@ class TokenView:
     scopes: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+    #: slug of the one issuer the token may act on (``None``: every issuer).
+    issuer: str | None = None
 
     @property
     def principal(self) -> str:
@@ -69,14 +87,43 @@ class TokenView:
             "scopes": list(self.scopes),
             "createdAt": self.created_at.isoformat(),
             "revokedAt": self.revoked_at.isoformat() if self.revoked_at else None,
+            "issuer": self.issuer,
         }
 
 
-def _view(row: ApiToken) -> TokenView:
+def _issuer_slugs(session: Session, token_ids: list[int]) -> dict[int, str]:
+    return {
+        token_id: slug
+        for token_id, slug in session.execute(
+            select(ApiTokenIssuer.token_id, Issuer.slug)
+            .join(Issuer, Issuer.id == ApiTokenIssuer.issuer_id)
+            .where(ApiTokenIssuer.token_id.in_(token_ids))
+        )
+    }
+
+
+def _view(row: ApiToken, issuer: str | None) -> TokenView:
     revoked = as_utc(row.revoked_at) if row.revoked_at else None
     return TokenView(
-        row.id, row.prefix, row.label, tuple(row.scopes), as_utc(row.created_at), revoked
+        row.id, row.prefix, row.label, tuple(row.scopes), as_utc(row.created_at), revoked, issuer
     )
+
+
+def require_issuer(token: TokenView, issuer: str | None, what: str) -> None:
+    """Raise ``TOKEN_ISSUER_SCOPE`` unless ``token`` may act on issuer ``issuer`` (a slug;
+    ``None``: the operation spans every issuer, which only an unlimited token may do).
+    ``what`` names the operation in the message."""
+    if token.issuer is None:
+        return
+    if issuer is None:
+        raise TokenIssuerScopeError(
+            f"this token is limited to issuer {token.issuer!r}; {what} is not limited to one "
+            "issuer (use a token without --issuer)"
+        )
+    if issuer != token.issuer:
+        raise TokenIssuerScopeError(
+            f"this token is limited to issuer {token.issuer!r}; {what} belongs to another issuer"
+        )
 
 
 def hash_token(secret: str) -> str:
@@ -85,11 +132,18 @@ def hash_token(secret: str) -> str:
 
 
 def create_token(
-    rt: Runtime, scopes: Iterable[str], *, label: str = "", actor: str
+    rt: Runtime,
+    scopes: Iterable[str],
+    *,
+    label: str = "",
+    actor: str,
+    issuer: str | None = None,
 ) -> tuple[TokenView, str]:
-    """A new token; returns its view and the secret (shown once, never stored).
+    """A new token; returns its view and the secret (shown once, never stored). With
+    ``issuer`` (a slug) the token acts only on that issuer's awards, keys and credentials.
 
-    Raises ``MALFORMED_VALUE_ERROR`` for an unknown or empty scope list.
+    Raises ``MALFORMED_VALUE_ERROR`` for an unknown or empty scope list, ``NOT_FOUND`` for an
+    unknown issuer.
     """
     wanted = tuple(dict.fromkeys(scopes))
     if not wanted or any(s not in SCOPES for s in wanted):
@@ -108,6 +162,11 @@ def create_token(
         )
         session.add(row)
         session.flush()
+        if issuer is not None:
+            issuer_id = session.scalar(select(Issuer.id).where(Issuer.slug == issuer))
+            if issuer_id is None:
+                raise NotFoundError(f"no issuer {issuer!r}")
+            session.add(ApiTokenIssuer(token_id=row.id, issuer_id=issuer_id))
         audit.record(
             session,
             at=now,
@@ -115,9 +174,9 @@ def create_token(
             action="token.create",
             target_type="token",
             target_id=str(row.id),
-            detail={"scopes": list(wanted), "label": label},
+            detail={"scopes": list(wanted), "label": label, "issuer": issuer},
         )
-        view = _view(row)
+        view = _view(row, issuer)
     return view, secret
 
 
@@ -133,7 +192,7 @@ def verify_token(rt: Runtime, secret: str | None, scope: str) -> TokenView:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
         if row is None or row.revoked_at is not None:
             raise InvalidTokenError("unknown or revoked token")
-        view = _view(row)
+        view = _view(row, _issuer_slugs(session, [row.id]).get(row.id))
     if not view.has_scope(scope):
         raise InsufficientScopeError(f"this operation needs the {scope!r} scope")
     return view
@@ -156,10 +215,12 @@ def revoke_token(rt: Runtime, token_id: int, *, actor: str) -> TokenView:
                 target_type="token",
                 target_id=str(token_id),
             )
-        return _view(row)
+        return _view(row, _issuer_slugs(session, [row.id]).get(row.id))
 
 
 def list_tokens(rt: Runtime) -> list[TokenView]:
     """Every token, oldest first."""
     with rt.reading() as session:
-        return [_view(r) for r in session.scalars(select(ApiToken).order_by(ApiToken.id))]
+        rows = list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+        slugs = _issuer_slugs(session, [r.id for r in rows])
+        return [_view(r, slugs.get(r.id)) for r in rows]

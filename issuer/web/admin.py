@@ -16,6 +16,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from contexts.errors import MalformedValueError
+from issuer.domain.branding import BRAND_JSON_PROPERTIES, brand_changes_from_json
 from issuer.domain.jsonforms import (
     learner_from_json,
     micro_credential_from_json,
@@ -47,6 +48,7 @@ from issuer.services.issuers import (
 from issuer.services.status import set_suspension_enabled, suspension_switches
 from issuer.services.tokens import SCOPES, create_token, list_tokens, revoke_token
 from issuer.web.endpoint import actor, body, endpoint, query, runtime
+from keys.dataintegrity import SUITES
 
 __all__ = ["admin"]
 
@@ -63,9 +65,7 @@ _URL: Final[dict[str, Any]] = {"type": "string", "pattern": "^https?://", "maxLe
 #: The issuer's profile URL column holds 500 characters.
 _ISSUER_URL: Final[dict[str, Any]] = {"type": "string", "pattern": "^https?://", "maxLength": 500}
 _KEY_TYPE: Final[dict[str, Any]] = {"enum": ["Ed25519", "P-256", "P-384"]}
-_SUITE: Final[dict[str, Any]] = {
-    "enum": ["eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019"]
-}
+_SUITE: Final[dict[str, Any]] = {"enum": list(SUITES)}
 _PAGE_QUERY: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
@@ -107,6 +107,7 @@ ISSUER_CREATE: Final[dict[str, Any]] = {
         "cryptosuite": _SUITE,
         "keyType": _KEY_TYPE,
         "isDefault": {"type": "boolean"},
+        **BRAND_JSON_PROPERTIES,
     },
 }
 ISSUER_PATCH: Final[dict[str, Any]] = {
@@ -119,6 +120,7 @@ ISSUER_PATCH: Final[dict[str, Any]] = {
         "email": {"type": "string", "minLength": 3, "maxLength": 300},
         "image": {"type": "string", "maxLength": 1000},
         "cryptosuite": _SUITE,
+        **BRAND_JSON_PROPERTIES,
         "suspensionEnabled": {
             "type": "boolean",
             "description": "give credentials signed from now on a suspension status entry",
@@ -128,7 +130,7 @@ ISSUER_PATCH: Final[dict[str, Any]] = {
 ROTATE: Final[dict[str, Any]] = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"keyType": _KEY_TYPE},
+    "properties": {"keyType": _KEY_TYPE, "activate": {"type": "boolean"}},
 }
 MICRO_CREDENTIAL: Final[dict[str, Any]] = {
     "type": "object",
@@ -211,6 +213,7 @@ TOKEN_CREATE: Final[dict[str, Any]] = {
             "items": {"enum": list(SCOPES)},
         },
         "label": {"type": "string", "maxLength": 200},
+        "issuer": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
     },
 }
 
@@ -307,6 +310,7 @@ def issuers_update(slug: str) -> ResponseReturnValue:
             email=data.get("email"),
             image=data.get("image"),
             cryptosuite=data.get("cryptosuite"),
+            brand=brand_changes_from_json(data),
         )
     else:
         view = get_issuer(rt, slug)
@@ -317,7 +321,7 @@ def issuers_update(slug: str) -> ResponseReturnValue:
 
 @admin.post("/issuers/<slug>/keys/rotate")
 @endpoint(
-    "Rotate an issuer's signing key (old key stays published)",
+    "Stage a new signing key (published; signs after /keys/activate, or at once with activate)",
     scope="admin",
     tags=("admin",),
     body=ROTATE,
@@ -328,9 +332,18 @@ def issuers_update(slug: str) -> ResponseReturnValue:
     },
 )
 def issuers_rotate(slug: str) -> ResponseReturnValue:
-    """Credentials signed before keep verifying (the retired key stays in the DID document)."""
-    key_type = body().get("keyType")
-    return jsonify(rotate_key(runtime(), slug, actor=actor(), key_type=key_type).to_dict())
+    """Two-step rotation: the staged key is in the DID document at once and signs only once
+    activated, so instances that lack its file yet never fail (old keys stay published)."""
+    data = body()
+    return jsonify(
+        rotate_key(
+            runtime(),
+            slug,
+            actor=actor(),
+            key_type=data.get("keyType"),
+            activate=bool(data.get("activate", False)),
+        ).to_dict()
+    )
 
 
 # -- catalogue -----------------------------------------------------------------------------
@@ -495,7 +508,11 @@ def tokens_create() -> ResponseReturnValue:
     """Not idempotent on purpose: a replayed answer would hand the secret out again."""
     data = body()
     view, secret = create_token(
-        runtime(), data["scopes"], label=data.get("label", ""), actor=actor()
+        runtime(),
+        data["scopes"],
+        label=data.get("label", ""),
+        actor=actor(),
+        issuer=data.get("issuer"),
     )
     return jsonify({**view.to_dict(), "token": secret}), 201
 

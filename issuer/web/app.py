@@ -8,11 +8,15 @@ from typing import Final
 
 from flask import Flask
 
-from issuer.services.runtime import Runtime, open_runtime
+from issuer.services.bootstrap import open_runtime
+from issuer.services.runtime import Runtime
 from issuer.settings import Settings
 from issuer.web.admin import admin
+from issuer.web.branding import branding
+from issuer.web.console import console
 from issuer.web.endpoint import RUNTIME_EXTENSION
 from issuer.web.issuing import issuing
+from issuer.web.keys import keys
 from issuer.web.learner import learner
 from issuer.web.metrics import init_metrics
 from issuer.web.problems import register_error_handlers
@@ -21,8 +25,10 @@ from issuer.web.ratelimit import issuer_rate_limits
 from issuer.web.reading import reading
 from issuer.web.security import apply_security_headers
 from issuer.web.status import status
-from verifier.web.logs import init_request_ids
-from verifier.web.ratelimit import install_rate_limits
+from issuer.web.vocab import vocab
+from issuer.web.wallet import wallet
+from webplatform.logs import init_request_ids
+from webplatform.ratelimit import install_rate_limits
 
 __all__ = ["MAX_REQUEST_BYTES", "create_app"]
 
@@ -58,8 +64,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.strict_slashes = True
     app.extensions[RUNTIME_EXTENSION] = runtime
-    for blueprint in (public, reading, issuing, admin, status, learner):
+    for blueprint in (public, reading, issuing, admin, keys, status, learner, vocab, wallet):
         app.register_blueprint(blueprint)
+    app.register_blueprint(console)  # the staff console at /console/
+    app.register_blueprint(branding)  # issuer logos and brand stylesheets
     init_metrics(app)
     init_request_ids(app)
     register_error_handlers(app)

@@ -10,6 +10,11 @@ failed request can be retried with the same key once fixed. Storage is the core 
 Two requests racing with one key both run (the core's award rules and unique constraints keep
 issuance exactly-once); the first stored answer is what later replays return.
 
+A request with a key runs as one outbox batch named after the principal and the key
+(:func:`issuer.services.idempotency.batch_id`): when the first attempt died after committing some
+awards (no answer was stored), the retry continues the same batch, so it reports every award the
+batch issued and each learner is mailed once for the whole batch.
+
 Errors: ``INVALID_IDEMPOTENCY_KEY`` (400, empty, longer than 200 characters or not printable
 ASCII), ``IDEMPOTENCY_KEY_REUSED`` (422).
 """
@@ -23,7 +28,9 @@ from flask import Response, make_response, request
 from flask.typing import ResponseReturnValue
 
 from contexts.errors import SijilError
+from issuer.outbox.events import batch_scope
 from issuer.services.idempotency import (
+    batch_id,
     remember_response,
     remembered_response,
     request_fingerprint,
@@ -77,7 +84,8 @@ def replay_or_run(rt: Runtime, principal: str, run: Callable[[], ResponseReturnV
         replay = Response(text, status=status, mimetype="application/json")
         replay.headers[REPLAYED_HEADER] = "true"
         return replay
-    response = make_response(run())
+    with batch_scope(batch_id(principal, key), notify=rt.settings.notify_learners):
+        response = make_response(run())
     if 200 <= response.status_code < 300 and response.mimetype == "application/json":
         remember_response(
             rt, principal, key, fingerprint, response.status_code, response.get_data(as_text=True)

@@ -10,46 +10,41 @@ sign a caller-supplied credential: ``{"credential": {...}, "options": {"cryptosu
 first (:mod:`issuer.vcdm`, 400 ``MALFORMED_VALUE_ERROR`` with a pointer). Issuer policy: a
 credential without ``issuer`` gets the signing issuer's DID; one naming another issuer is
 refused (400 ``ISSUER_MISMATCH``); the signing service self-verifies before answering.
+VC Data Model rules: a ``credentialStatus`` of any type is kept (400
+``STATUS_ENTRY_NOT_ALLOWED`` only when it points into this issuer's own status lists); a
+credential without one gets the issuer's revocation entry (a VC 1.1 credential also the Bitstring
+Status List context), changeable through ``POST /credentials/status``; a ``validUntil`` in the
+past is accepted.
 
 Learners who received new awards from ``/progress`` or ``/progress/import`` are mailed their claim
-link once the awards committed (one mail per learner; ``SIJIL_NOTIFY_LEARNERS=0`` turns it off;
-a mail failure is logged and audited, never an error of the request: see
+link by the outbox worker (one ``learner.notify`` event per learner and batch, committed with the
+award; ``SIJIL_NOTIFY_LEARNERS=0`` turns it off): no request sends mail (see
 :mod:`issuer.delivery.notify`).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, Final
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from issuer.delivery.mail import Mailer, mailer_from_env
-from issuer.delivery.notify import (
-    audit_mark,
-    learners_awarded,
-    learners_awarded_since,
-    notify_learners,
-)
 from issuer.domain.progress import event_from_json
 from issuer.services.csvimport import import_progress
 from issuer.services.issuance import sign_credential
 from issuer.services.progress import record_progress
 from issuer.vcdm import validate_credential
 from issuer.web.endpoint import actor, body, endpoint, runtime
-from issuer.web.learner import LEARNER_EXTENSION, LearnerConfig
 from issuer.web.reading import AWARD_SCHEMA
 from issuer.web.requestbody import UnsupportedMediaTypeError
+from keys.dataintegrity import SUITES
 
 __all__ = ["CRYPTOSUITES", "MAX_BATCH", "MAX_CSV_BYTES", "issuing"]
 
 issuing = Blueprint("issuing", __name__)
 
-CRYPTOSUITES: Final = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "ecdsa-rdfc-2019", "ecdsa-jcs-2019")
+#: The Data Integrity cryptosuites the VC-API issue options offer (from the format registry).
+CRYPTOSUITES: Final = tuple(SUITES)
 #: Events per JSON batch; larger feeds go through the CSV import.
 MAX_BATCH: Final = 1000
 #: Largest CSV upload (10,000 rows is ~1 MiB).
@@ -154,24 +149,12 @@ _ISSUE_RESPONSE: Final[dict[int, tuple[str, dict[str, Any] | None, str]]] = {
         },
         "application/json",
     ),
-    400: ("Not a valid credential, or issuer mismatch", None, "application/problem+json"),
+    400: (
+        "Not a valid credential, issuer mismatch, or a status entry in the issuer's own lists",
+        None,
+        "application/problem+json",
+    ),
 }
-
-
-def _mailer() -> Mailer:
-    """The learner pages' configured mailer, else one from ``SIJIL_SMTP_*`` (may raise
-    ``MAIL_NOT_CONFIGURED``, which :func:`notify_learners` records instead of failing)."""
-    config = current_app.extensions.get(LEARNER_EXTENSION)
-    if isinstance(config, LearnerConfig):
-        return config.mailer
-    return mailer_from_env(runtime().settings, os.environ)
-
-
-def _notify(learners: Iterable[str]) -> None:
-    """Mail ``learners`` their claim link (the awards are committed by now), when enabled."""
-    rt = runtime()
-    if rt.settings.notify_learners:
-        notify_learners(rt, learners, mailer=_mailer, actor=actor())
 
 
 @issuing.post("/progress")
@@ -195,7 +178,6 @@ def progress() -> ResponseReturnValue:
     else:
         events = [event_from_json(data)]
     outcome = record_progress(runtime(), events, actor=actor())
-    _notify(learners_awarded(outcome.issued))
     return jsonify(outcome.to_dict())
 
 
@@ -228,18 +210,8 @@ def _csv_upload() -> bytes:
     responses={200: ("Import summary", _IMPORT_SCHEMA, "application/json")},
 )
 def progress_import() -> ResponseReturnValue:
-    """Hand the upload to the core import (which reads a file) via a private temporary file."""
-    data = _csv_upload()
-    mark = audit_mark(runtime())
-    try:
-        with tempfile.TemporaryDirectory(prefix="sijil-import-") as folder:
-            path = Path(folder) / "progress.csv"
-            path.write_bytes(data)
-            summary = import_progress(runtime(), path, actor=actor())
-    finally:
-        # Chunks commit one by one: learners of the chunks that committed are mailed even if a
-        # later chunk failed.
-        _notify(learners_awarded_since(runtime(), mark, actor=actor()))
+    """Hand the uploaded bytes to the core import."""
+    summary = import_progress(runtime(), _csv_upload(), actor=actor())
     return jsonify(summary.to_dict())
 
 

@@ -8,17 +8,19 @@ Public routes (the claim token in the path is the learner's proof; no password):
   stacked COAs as a programme progress view;
 - ``GET /claim/<token>/credentials/<award_id>/<fmt>``: one download (``json|png|svg|pdf``),
   only for the token's own learner (``NOT_FOUND`` otherwise);
-- ``GET|POST /claim/request``: "email me a fresh link" (same answer for any address);
+- ``GET|POST /claim/request``: "email me a fresh link": the request only queues a
+  ``claim.requested`` outbox event (one insert, known address or not), so neither the answer nor
+  its timing says whether the address is registered; the outbox worker mails the learners;
 - ``GET /claim/assets/learner.css``: the page's stylesheet (CSP ``default-src 'self'``).
 
-Views parse, call one service and render. The verifier base URL and the mailer come from
+Views parse, call one service and render. The verifier base URL comes from
 :class:`LearnerConfig` in ``app.extensions`` (see :func:`configure_learner`), or from the
-environment on first use (``SIJIL_VERIFIER_URL``, ``SIJIL_SMTP_*``).
+environment on first use (``SIJIL_VERIFIER_URL``); :func:`configured_mailer` gives the app's
+outbox worker the configured mailer (else ``SIJIL_SMTP_*``).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
@@ -33,21 +35,23 @@ from issuer.delivery.claims import (
     LearnerClaim,
     read_claim_token,
 )
-from issuer.delivery.mail import Mailer, mailer_from_env
-from issuer.delivery.service import request_claim_link
+from issuer.delivery.mail import Mailer, mailer_for
+from issuer.delivery.notify import queue_claim_request
 from issuer.exports.facts import CertificateFacts, certificate_facts
-from issuer.exports.formats import EXPORT_FORMATS, render_award, verifier_url_from
+from issuer.exports.formats import EXPORT_FORMATS, render_award
 from issuer.exports.qr import verifier_link
 from issuer.services.awards import AwardView, list_awards
+from issuer.services.branding import issuer_brand
 from issuer.services.catalogue import get_learner
 from issuer.services.errors import NotFoundError
-from issuer.web.endpoint import endpoint, runtime
+from issuer.web.endpoint import RUNTIME_EXTENSION, endpoint, runtime
 
 __all__ = [
     "LEARNER_EXTENSION",
     "CredentialCard",
     "LearnerConfig",
     "configure_learner",
+    "configured_mailer",
     "learner",
     "linkedin_url",
 ]
@@ -67,7 +71,8 @@ _FORMAT_LABELS: Final[dict[str, str]] = {
 
 @dataclass(frozen=True)
 class LearnerConfig:
-    """What the learner pages need besides the runtime."""
+    """What the learner pages need besides the runtime (``mailer``: what the app's outbox worker
+    mails with, see :func:`configured_mailer`)."""
 
     verifier_url: str
     mailer: Mailer
@@ -87,16 +92,18 @@ def _verifier_url() -> str:
     config = _configured()
     if config is not None:
         return config.verifier_url
-    return verifier_url_from(runtime().settings, os.environ)
+    return runtime().settings.verifier_url
 
 
-def _mailer() -> Mailer:
-    """The configured mailer, else one from the environment (``MAIL_NOT_CONFIGURED`` in
-    production without SMTP: only the form that sends mail fails, never the learner page)."""
-    config = _configured()
-    if config is not None:
+def configured_mailer(app: Flask) -> Mailer:
+    """The mailer configured for ``app`` (:func:`configure_learner`), else one from
+    ``SIJIL_SMTP_*``. Raises ``MAIL_NOT_CONFIGURED`` (production without SMTP), which the
+    outbox worker records as a failed attempt."""
+    config = app.extensions.get(LEARNER_EXTENSION)
+    if isinstance(config, LearnerConfig):
         return config.mailer
-    return mailer_from_env(runtime().settings, os.environ)
+    rt = app.extensions[RUNTIME_EXTENSION]
+    return mailer_for(rt.settings)
 
 
 def linkedin_url(facts: CertificateFacts, *, cert_id: str, cert_url: str) -> str:
@@ -150,7 +157,9 @@ def _cards(awards: list[AwardView], verifier_url: str) -> list[CredentialCard]:
 
 def _claim(token: str) -> LearnerClaim:
     rt = runtime()
-    return read_claim_token(rt.settings.secret_key, token, at=rt.now())
+    return read_claim_token(
+        rt.settings.secret_key, token, at=rt.now(), fallbacks=rt.settings.secret_key_fallbacks
+    )
 
 
 def _link_problem(exc: InvalidClaimLinkError | ClaimLinkExpiredError) -> tuple[str, int]:
@@ -215,7 +224,9 @@ def download(token: str, award_id: str, fmt: str) -> Response | tuple[str, int]:
     ]
     if not owned:
         raise NotFoundError("no such credential for this learner")
-    rendered = render_award(owned[0], fmt, verifier_url=_verifier_url())
+    rendered = render_award(
+        owned[0], fmt, verifier_url=_verifier_url(), brand=issuer_brand(runtime(), owned[0].issuer)
+    )
     response = Response(rendered.data, mimetype=rendered.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'
     return response
@@ -239,14 +250,15 @@ def request_form() -> str:
     scope=None,
     public=True,
     tags=_TAGS,
-    description="Answers the same whether or not the address is registered.",
+    description="Answers the same, in the same time, whether or not the address is registered "
+    "(the mail is queued and sent by the outbox worker).",
     max_bytes=4096,
     request_media=("application/x-www-form-urlencoded",),
     responses={200: ("Acknowledgement page", None, _HTML)},
 )
 def request_send() -> str:
     email = request.form.get("email", "")[:320]
-    request_claim_link(runtime(), email, mailer=_mailer())
+    queue_claim_request(runtime(), email)
     return render_template("learner/request.html", sent=True)
 
 

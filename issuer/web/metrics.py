@@ -30,10 +30,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from issuer.db.faults import DatabaseFaultError
 from issuer.db.models import Award, StatusEntry, StatusList
 from issuer.services.runtime import Runtime
 from issuer.web.endpoint import endpoint, runtime
-from verifier.web.metrics import instrument_app, metrics_response
+from webplatform.metrics import instrument_app, metrics_response
 
 __all__ = ["DatabaseCollector", "init_metrics", "issuer_metrics"]
 
@@ -54,7 +55,7 @@ class DatabaseCollector(Collector):
         up = GaugeMetricFamily("sijil_database_up", "1 when the database counts could be read.")
         try:
             families = self._families()
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, DatabaseFaultError) as exc:
             log.warning("metrics: database counts unavailable (%s)", type(exc).__name__)
             up.add_metric([], 0)
             return [up]

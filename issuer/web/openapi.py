@@ -170,6 +170,8 @@ def build_openapi(app: Flask, *, server_url: str, version: str) -> dict[str, Any
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
         spec = spec_of(view)
+        if spec is None and hasattr(view, "__console_permission__"):
+            continue  # staff console pages (HTML, signed-in sessions) are not part of the API
         if spec is None:
             raise UndescribedRouteError(f"route {rule.rule} ({rule.endpoint}) is not declared")
         path, path_params = openapi_path(rule.rule)

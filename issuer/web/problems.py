@@ -17,7 +17,7 @@ from contexts.errors import SijilError
 from issuer.web.auth import challenge
 
 # One problem+json shape for both services: the verifier's web layer owns it.
-from verifier.web.problems import PROBLEM_JSON, problem_body, problem_response
+from webplatform.problems import PROBLEM_JSON, problem_body, problem_response
 
 __all__ = [
     "PROBLEM_JSON",

@@ -14,15 +14,13 @@ from importlib.resources import files
 from typing import Any, Final
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from contexts.errors import SijilError
 from issuer.services.awards import get_award
-from issuer.services.errors import NotFoundError
-from issuer.services.issuers import did_document_for_path, get_issuer
+from issuer.services.issuers import did_document_for_path
 from issuer.web.endpoint import endpoint, runtime
 from issuer.web.openapi import build_openapi
-from issuer.web.problems import problem_body, problem_response
+from issuer.web.readiness import readiness_response
 
 __all__ = ["CREDENTIAL_MEDIA_TYPES", "DID_MEDIA_TYPES", "NotAcceptableError", "public"]
 
@@ -124,21 +122,9 @@ def healthz() -> Response:
     },
 )
 def readyz() -> Response:
-    """Ready when the database answers and the default issuer exists (``sijil-issuer init``)."""
-    try:
-        get_issuer(runtime())
-    except NotFoundError as exc:
-        return _not_ready(exc.detail)
-    except SQLAlchemyError as exc:
-        # The database is down or unreachable: say so without leaking the URL or the query.
-        return _not_ready(f"database unavailable ({type(exc).__name__})")
-    return _json({"status": "ready"})
-
-
-def _not_ready(detail: str) -> Response:
-    return problem_response(
-        problem_body(code="NOT_READY", title="Service not ready", status=503, detail=detail)
-    )
+    """Ready when the database answers, the default issuer exists, every signing key decrypts
+    and the clock has not jumped (:mod:`issuer.services.readiness`)."""
+    return readiness_response(runtime())
 
 
 @public.get("/openapi.json")

@@ -1,10 +1,10 @@
-"""The issuer's rate limits on its public endpoints (mechanism: :mod:`verifier.web.ratelimit`).
+"""The issuer's rate limits on its public endpoints (mechanism: :mod:`webplatform.ratelimit`).
 
 - ``POST /claim/request`` mails people, so it is limited strictly, per client
   (``SIJIL_RATE_LIMIT_CLAIM_REQUEST``) and per e-mail address asked for
   (``SIJIL_RATE_LIMIT_CLAIM_EMAIL``; the address is hashed before it becomes a storage key);
 - the claim pages, the request form and the downloads share a generous budget per client
-  (``SIJIL_RATE_LIMIT_CLAIM``);
+  (``SIJIL_RATE_LIMIT_CLAIM``), and the wallet offers and exchanges another of the same size;
 - the public documents verifiers fetch (credentials, DID documents, status lists, our context,
   the index and the OpenAPI document) share another (``SIJIL_RATE_LIMIT_PUBLIC``).
 
@@ -19,9 +19,15 @@ from typing import Final
 from flask import request
 
 from issuer.settings import Settings
-from verifier.web.ratelimit import LimitRule, RateLimitPolicy, hashed_key
+from webplatform.ratelimit import LimitRule, RateLimitPolicy, hashed_key
 
-__all__ = ["CLAIM_ENDPOINTS", "PUBLIC_ENDPOINTS", "claim_email_key", "issuer_rate_limits"]
+__all__ = [
+    "CLAIM_ENDPOINTS",
+    "PUBLIC_ENDPOINTS",
+    "WALLET_ENDPOINTS",
+    "claim_email_key",
+    "issuer_rate_limits",
+]
 
 CLAIM_REQUEST_ENDPOINT: Final = "learner.request_send"
 CLAIM_ENDPOINTS: Final = ("learner.learner_page", "learner.download", "learner.request_form")
@@ -33,6 +39,18 @@ PUBLIC_ENDPOINTS: Final = (
     "public.issuer_did",
     "public.sijil_context",
     "status.get_list",
+)
+#: Wallet offers and exchanges: wallets and learners, a few requests per credential.
+WALLET_ENDPOINTS: Final = (
+    "wallet.interaction",
+    "wallet.exchange",
+    "wallet.credential_offer",
+    "wallet.token",
+    "wallet.nonce",
+    "wallet.credential",
+    "wallet.add_to_wallet",
+    "wallet.issuer_metadata",
+    "wallet.authorization_server",
 )
 #: The form is tiny; a larger body is refused by the endpoint (413) and never parsed here.
 _MAX_FORM_BYTES: Final = 4096
@@ -68,6 +86,7 @@ def issuer_rate_limits(settings: Settings) -> RateLimitPolicy:
                 key=claim_email_key,
             ),
             LimitRule("claim", settings.rate_limit_claim, CLAIM_ENDPOINTS),
+            LimitRule("wallet", settings.rate_limit_claim, WALLET_ENDPOINTS),
             LimitRule("public", settings.rate_limit_public, PUBLIC_ENDPOINTS),
         ),
     )

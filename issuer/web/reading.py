@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from issuer.services.awards import get_award, list_awards
+from issuer.wallet.binding import deliveries_of
 from issuer.web.endpoint import endpoint, query, runtime
 
 __all__ = ["AWARD_SCHEMA", "reading"]
@@ -35,6 +36,11 @@ AWARD_SCHEMA: Final[dict[str, Any]] = {
         "issuedAt": {"type": "string", "format": "date-time"},
         "status": {"type": "string"},
         "credential": {"type": "object"},
+        "wallets": {
+            "type": "array",
+            "description": "Which wallets received the award (holder DID, protocol, when)",
+            "items": {"type": "object"},
+        },
     },
 }
 
@@ -105,5 +111,8 @@ def list_() -> ResponseReturnValue:
     responses={200: ("The award", AWARD_SCHEMA, "application/json")},
 )
 def get(award_id: str) -> ResponseReturnValue:
-    """The award by UUID (``NOT_FOUND`` otherwise)."""
-    return jsonify(get_award(runtime(), award_id).to_dict(include_credential=True))
+    """The award by UUID (``NOT_FOUND`` otherwise), with the wallets that received it."""
+    view = get_award(runtime(), award_id)
+    return jsonify(
+        {**view.to_dict(include_credential=True), "wallets": deliveries_of(runtime(), view.id)}
+    )

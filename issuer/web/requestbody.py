@@ -3,7 +3,7 @@
 Each endpoint declares the JSON Schema (2020-12) of its body and query; the same schema is
 published in the OpenAPI description (:mod:`issuer.web.openapi`), so what the docs promise is
 what the server enforces. Parsing is bounded and strict (size and depth caps, no duplicate keys,
-no ``NaN``; :mod:`verifier.web.jsonbody`); validation refuses unknown fields when the schema says
+no ``NaN``; :mod:`webplatform.jsonbody`); validation refuses unknown fields when the schema says
 ``additionalProperties: false``.
 
 Errors (all problem+json, never a 500):
@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from contexts.errors import MalformedValueError, SijilError
-from verifier.web.jsonbody import DEFAULT_MAX_JSON_DEPTH, parse_json_bytes
+from webplatform.jsonbody import DEFAULT_MAX_JSON_DEPTH, parse_json_bytes
 
 __all__ = [
     "RequestValidationError",

@@ -1,4 +1,4 @@
-"""Security headers on every issuer response (the rules of :mod:`verifier.web.security`).
+"""Security headers on every issuer response (the rules of :mod:`webplatform.security`).
 
 The API answers JSON and the learner pages load only their own stylesheet, so the Content
 Security Policy is as strict as it gets: ``default-src 'self'``, no scripts at all, no framing
@@ -19,7 +19,7 @@ from flask import current_app
 
 from issuer.services.runtime import Runtime
 from issuer.web.endpoint import RUNTIME_EXTENSION
-from verifier.web.security import HSTS, security_headers
+from webplatform.security import HSTS, security_headers
 
 __all__ = ["CONTENT_SECURITY_POLICY", "HSTS", "SECURITY_HEADERS", "apply_security_headers"]
 

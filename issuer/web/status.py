@@ -8,6 +8,12 @@ matching ``If-None-Match``. The admin operations call :func:`issuer.services.sta
 (all-or-none, audited, lists re-signed before commit); each change lists the MMS awards that
 embed the award (``stackedIn``) and those now offered for re-issue (``reissue``).
 
+VC-API ``POST /credentials/status`` (scope ``issue``) sets or clears the revocation / suspension
+bit of a credential signed through ``POST /credentials/issue``, named by its ``id``:
+``{"credentialId", "credentialStatus": [{"type": "BitstringStatusListEntry", "status": true,
+"statusPurpose": "revocation"}]}`` -> 200 (404 for a credential not issued through the VC-API,
+409 ``STATUS_TRANSITION_NOT_ALLOWED``); see :mod:`issuer.services.vcapi`.
+
 ``POST /awards/<id>/reissue`` (:func:`issuer.services.reissue.reissue`) answers 201 with the
 new award, or 200 with the existing replacement when the award was already re-issued; it
 honours ``Idempotency-Key``. ``GET /awards/reissue-candidates`` lists the MMS awards the issuer
@@ -24,6 +30,7 @@ from flask.typing import ResponseReturnValue
 
 from issuer.services.reissue import reissue, reissue_candidates
 from issuer.services.status import ACTIONS, CACHE_MAX_AGE, Action, change_status, published_list
+from issuer.services.vcapi import status_requests_from_json, update_credential_status
 from issuer.web.endpoint import actor, body, endpoint, runtime
 
 __all__ = ["status"]
@@ -215,3 +222,67 @@ def reissue_award(award_id: str) -> ResponseReturnValue:
 def reissue_candidates_list() -> ResponseReturnValue:
     """Each offer names the MMS, its revoked components, their replacements and where to POST."""
     return jsonify(items=[o.to_dict() for o in reissue_candidates(runtime())])
+
+
+_VCAPI_STATUS_BODY: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["credentialId", "credentialStatus"],
+    "properties": {
+        "credentialId": {"type": "string", "minLength": 1, "maxLength": 700},
+        "credentialStatus": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 4,
+            "items": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "type": {"const": "BitstringStatusListEntry"},
+                    "status": {
+                        "type": ["boolean", "string"],
+                        "enum": [True, False, "true", "false"],
+                    },
+                    "statusPurpose": {"enum": ["revocation", "suspension"]},
+                },
+            },
+        },
+    },
+}
+_VCAPI_STATUS_ANSWER: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["credentialId", "status", "changed"],
+    "properties": {
+        "credentialId": {"type": "string"},
+        "before": {"enum": ["active", "suspended", "revoked"]},
+        "status": {"enum": ["active", "suspended", "revoked"]},
+        "changed": {"type": "boolean"},
+    },
+}
+
+
+@status.post("/credentials/status")
+@endpoint(
+    "VC-API: update the status of a credential issued through /credentials/issue",
+    scope="issue",
+    tags=("vc-api",),
+    body=_VCAPI_STATUS_BODY,
+    invalid_status=400,
+    description="Sets (`status: true`) or clears the revocation or suspension bit of every "
+    "credential with this `id` signed through the VC-API; the status list is re-signed before "
+    "the answer. Revocation is final.",
+    responses={
+        200: ("Credential status updated", _VCAPI_STATUS_ANSWER, "application/json"),
+        404: ("No credential with that id was issued here", None, "application/problem+json"),
+        409: ("Status change not allowed", None, "application/problem+json"),
+    },
+)
+def vcapi_status() -> ResponseReturnValue:
+    """Parse the VC-API body and apply it (one transaction)."""
+    data = body()
+    update = update_credential_status(
+        runtime(),
+        str(data["credentialId"]),
+        status_requests_from_json(data["credentialStatus"]),
+        actor=actor(),
+    )
+    return jsonify(update.to_dict())

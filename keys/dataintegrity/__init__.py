@@ -24,6 +24,7 @@ from keys.dataintegrity.proof import (
     ProofResult,
     VerificationMethodResolver,
     add_proof,
+    require_bound_proof,
     verify_proofs,
 )
 from keys.dataintegrity.registry import SUITES, get_suite
@@ -45,5 +46,6 @@ __all__ = [
     "VerificationMethodResolver",
     "add_proof",
     "get_suite",
+    "require_bound_proof",
     "verify_proofs",
 ]

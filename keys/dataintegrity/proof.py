@@ -8,13 +8,16 @@ what is common: the proof options, proof sets (``proof`` becomes a list), chains
 the VC 1.1 context, purpose / challenge / domain / time checks, resolving the
 verification method for its purpose and issuer binding.
 
+Issuer binding (VC DM 2.0 section 4.7, DI 1.0 section 4.5): every proof of a set or chain
+must verify, and at least one must be by the issuer (a presentation's: by the holder);
+the others may be by anyone (an endorsement, a notary, a countersignature).
+
 Verification always runs over the document as given (never a re-serialized model).
 Time and key resolution are injected (``at``, ``resolver``).
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +31,10 @@ from contexts.errors import (
     ProofGenerationError,
     ProofVerificationError,
 )
+from contexts.jsoncopy import copy_json
 from keys.dataintegrity.errors import (
     InvalidProofDatetimeError,
+    IssuerBindingError,
     MalformedProofError,
     ProofExpiredError,
 )
@@ -52,6 +57,7 @@ __all__ = [
     "VerificationMethodResolver",
     "add_proof",
     "format_created",
+    "require_bound_proof",
     "verify_proofs",
 ]
 
@@ -231,7 +237,7 @@ def add_proof(
     if not key.has_private:
         raise ProofGenerationError("the signing key has no private key")
 
-    secured: dict[str, Any] = copy.deepcopy(dict(doc))
+    secured: dict[str, Any] = copy_json(dict(doc))
     _with_vc1_data_integrity_context(secured)
     existing = [dict(p) for p in _proofs_of(secured)]
     unsecured: dict[str, Any] = {k: v for k, v in secured.items() if k != "proof"}
@@ -305,8 +311,8 @@ def verify_proofs(
     ``authentication`` proof always needs a challenge), ``created`` / ``expires``
     well-formed and ``expires`` after ``at`` (default now), the verification method
     resolved through ``resolver`` for the purpose, a key of the suite's type, the
-    signature, and (``issuer_binding``) the controller being the credential's issuer or
-    the presentation's holder.
+    signature; then (``issuer_binding``) at least one proof's controller is the
+    credential's issuer or the presentation's holder (:func:`require_bound_proof`).
 
     Returns one :class:`ProofResult` per proof, in document order, or raises the first
     failure: MALFORMED_PROOF_ERROR, CryptosuiteError, MISMATCHED_PROOF_PURPOSE_ERROR,
@@ -363,8 +369,6 @@ def verify_proofs(
 
         controller_id = controller_doc.get("id")
         controller = controller_id if isinstance(controller_id, str) else key.controller
-        if issuer_binding:
-            check_issuer_binding(doc, controller, purpose)
         proof_id = proof.get("id")
         results.append(
             ProofResult(
@@ -379,4 +383,27 @@ def verify_proofs(
                 proof=proof,
             )
         )
+    if issuer_binding:
+        require_bound_proof(doc, results)
     return results
+
+
+def require_bound_proof(doc: Mapping[str, Any], results: Sequence[ProofResult]) -> None:
+    """At least one verified proof is by the party ``doc`` speaks for.
+
+    A credential: one proof's controller is the ``issuer``; a presentation: one
+    ``authentication`` proof's controller is the ``holder`` (see
+    :func:`keys.dataintegrity.purposes.check_issuer_binding`). Further proofs by other
+    keys (endorsements, notaries) are allowed: they were verified like every other proof.
+    Raises ISSUER_BINDING_ERROR (the first proof's reason) when none is bound, or when
+    ``results`` is empty.
+    """
+    first: IssuerBindingError | None = None
+    for result in results:
+        try:
+            check_issuer_binding(doc, result.controller, result.proof_purpose)
+        except IssuerBindingError as exc:
+            first = first or exc
+            continue
+        return
+    raise first or IssuerBindingError("no verified proof to bind to the issuer", pointer="/proof")

@@ -30,11 +30,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from contexts.errors import MalformedValueError, ParsingError
+from verifier.inputs import is_compact_jws
 from verifier.models import is_presentation
+from webplatform.jsonbody import RequestTooLargeError, check_json_depth, parse_json_bytes
+from webplatform.problems import UnsupportedMediaTypeError, problem_body, problem_response
 
-from .jsonbody import RequestTooLargeError, check_json_depth, parse_json_bytes
 from .metrics import count_verification
-from .problems import UnsupportedMediaTypeError, problem_body, problem_response
 from .services import services
 
 __all__ = [
@@ -145,9 +146,29 @@ def _document(body: Mapping[str, Any], member: str) -> dict[str, Any] | str:
             f"{member} must be a JSON object (or a VC-JWT string)", pointer=f"/{member}"
         )
     if isinstance(value, str):
-        # JSON text inside the string reaches the core's parser: bound it like the body.
-        check_json_depth(value, current_app.config["SIJIL_MAX_JSON_DEPTH"])
+        # VC DM 2.0 / VC-JOSE-COSE: only a compact JWT (possibly as an enveloping data: URL)
+        # may stand for a credential as a string; JSON text holding a Data Integrity
+        # credential is not one (MALFORMED_VALUE_ERROR), anything else is unreadable.
+        token = value.strip()
+        for prefix in _ENVELOPE_PREFIXES:
+            if token.startswith(prefix):
+                token = token[len(prefix) :]
+        if not is_compact_jws(token):
+            if token.startswith(("{", "[")):
+                # Bound the nesting first, like the body (JSON_TOO_DEEP), then refuse.
+                check_json_depth(token, current_app.config["SIJIL_MAX_JSON_DEPTH"])
+                raise MalformedValueError(
+                    f"{member} given as a string must be a compact JWT; send a JSON-LD "
+                    "credential as a JSON object, not as JSON text in a string",
+                    pointer=f"/{member}",
+                )
+            raise ParsingError(
+                f"{member} given as a string must be a compact JWT", pointer=f"/{member}"
+            )
     return value
+
+
+_ENVELOPE_PREFIXES = ("data:application/vc+jwt,", "data:application/vp+jwt,")
 
 
 #: Most credentials one request may ask to verify (a transfer list, a presentation's content).

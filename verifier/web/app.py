@@ -21,15 +21,17 @@ from flask import Flask
 
 from verifier.report import Verifier
 from verifier.settings import VerifierSettings
+from webplatform.jsonbody import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
+from webplatform.logs import init_request_ids
+from webplatform.metrics import init_metrics
+from webplatform.problems import register_error_handlers
+from webplatform.ratelimit import install_rate_limits
+from webplatform.security import apply_security_headers
 
+from . import creditpage as _creditpage  # noqa: F401  (registers /credit-transfer on pages)
 from .api import api, load_openapi
-from .jsonbody import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH
-from .logs import init_request_ids
-from .metrics import init_metrics
 from .pages import pages
-from .problems import register_error_handlers
-from .ratelimit import install_rate_limits, verifier_rate_limits
-from .security import apply_security_headers
+from .ratelimit import verifier_rate_limits
 from .services import VerifierServices
 
 __all__ = ["create_app", "serve"]
@@ -50,7 +52,8 @@ def create_app(
     ``verifier`` defaults to ``settings.build_verifier()`` (pass one to pin a trust list or a
     fetcher). ``max_body_bytes`` caps API request bodies (413 ``REQUEST_TOO_LARGE``),
     ``max_json_depth`` caps JSON nesting (400 ``JSON_TOO_DEEP``). Raises ``SETTINGS_ERROR``
-    and trust-list errors at startup.
+    and trust-list errors at startup, and ``TRUST_SOURCE_REQUIRED`` when ``SIJIL_ENV=production``
+    has no trust source (``SIJIL_TRUST_FILE``) and no ``SIJIL_TRUST_ANY_ISSUER=1``.
     """
     services = VerifierServices.from_settings(
         settings, verifier=verifier, max_json_depth=max_json_depth

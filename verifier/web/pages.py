@@ -1,14 +1,18 @@
 """The human verification page: what a certificate's QR code opens.
 
 * ``GET /`` - scan a QR code (camera or photo, in the browser, offline), paste a link or the
-  credential, or upload a JSON file / baked badge image.
-* ``GET /verify?c=<packed>`` - the credential packed into the link (:mod:`.links`).
-* ``GET /verify?url=<credential URL>`` - fetched with the core's SSRF-guarded fetcher.
+  credential, or upload a JSON file, a baked badge image or a certificate PDF.
+* ``GET /verify?c=<packed>`` - the credential packed into the link (:mod:`verifier.links`).
+* ``GET /verify?url=<credential URL>`` - fetched with the core's SSRF-guarded fetcher; a link
+  the issuer answers 404 / 410 for reads "not found at the issuer" (``CREDENTIAL_NOT_FOUND``).
 * ``POST /verify`` - the paste or upload form.
+* ``/credit-transfer`` - the receiving university's page (:mod:`.creditpage`).
 
 Every result is one page with the verdict in words (English and Malay), the credential's
-summary and each check's sentence. Input errors render an HTML error page with the error's
-code; nothing here decides validity (that is :mod:`verifier.report`).
+summary (dates in Malaysia time, :mod:`.wording`) and each check's sentence. Input errors
+render an HTML error page with a plain message in both languages and the error's code under
+"details"; nothing here decides validity (that is :mod:`verifier.report`). Every page names
+the verifier's operator (``SIJIL_VERIFIER_OPERATOR``).
 
 Caps: the pasted text and JSON from links or URLs within the app's body cap (1 MiB); uploaded
 files within ``SIJIL_MAX_INPUT_BYTES`` (the core's input cap, 5 MiB by default).
@@ -27,19 +31,32 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from contexts.errors import MalformedValueError, ParsingError
 from verifier.baked import is_png, is_svg
 from verifier.inputs import is_compact_jws
+from verifier.links import unpack_credential
+from verifier.pdf import is_pdf
+from webplatform.jsonbody import RequestTooLargeError, parse_json_bytes
 
-from .jsonbody import RequestTooLargeError, parse_json_bytes
-from .links import unpack_credential
 from .metrics import count_verification
 from .services import services
 from .verdicts import result_view
+from .wording import TRANSFER_REASONS_MS, credits_words, plain_error
 
-__all__ = ["pages", "read_credential_input"]
+__all__ = ["pages", "read_credential_bytes", "read_credential_input"]
 
 pages = Blueprint("pages", __name__)
 
 #: Room for multipart boundaries and the other form fields around an uploaded file.
 _FORM_OVERHEAD = 64 * 1024
+
+
+@pages.app_context_processor
+def _page_words() -> dict[str, Any]:
+    """What every page template (and the shared error page) may use."""
+    return {
+        "operator": services().settings.operator,
+        "plain_error": plain_error,
+        "credits_words": credits_words,
+        "transfer_reasons_ms": TRANSFER_REASONS_MS,
+    }
 
 
 def _max_bytes() -> int:
@@ -77,10 +94,16 @@ def _packed(packed: str) -> Mapping[str, Any] | str:
     return credential
 
 
-def _from_bytes(data: bytes, *, max_bytes: int) -> Mapping[str, Any] | str | bytes:
-    """Uploaded or pasted bytes: a baked PNG/SVG badge, a JSON credential or a VC-JWT."""
+def read_credential_bytes(data: bytes, *, max_bytes: int) -> Mapping[str, Any] | str | bytes:
+    """Uploaded or pasted bytes: a certificate PDF or a baked PNG/SVG badge (handed to the core
+    as bytes), a JSON credential or a VC-JWT.
+
+    Raises ``PARSING_ERROR``, ``JSON_TOO_DEEP`` and ``BAKED_CREDENTIAL_NOT_FOUND``.
+    """
     if not data.strip():
         raise ParsingError("the file or text is empty", pointer="/file")
+    if is_pdf(data):
+        return data  # the core reads the credential attached to the certificate
     if is_png(data) or is_svg(data):
         services().check_image(data)
         return data  # the core unbakes it and reports the image format
@@ -106,13 +129,13 @@ def read_credential_input(
         data = upload.stream.read(cap + 1)
         if len(data) > cap:
             raise RequestTooLargeError(f"the file is larger than {cap} bytes")
-        return _from_bytes(data, max_bytes=cap)
+        return read_credential_bytes(data, max_bytes=cap)
     text = (text or "").strip()
     if not text:
         raise ParsingError("paste a link or a credential, or choose a file", pointer="/credential")
     if text.startswith(("http://", "https://")):
         return _from_link(text)
-    return _from_bytes(text.encode("utf-8"), max_bytes=_max_bytes())
+    return read_credential_bytes(text.encode("utf-8"), max_bytes=_max_bytes())
 
 
 @pages.get("/")

@@ -46,7 +46,7 @@
       return true;
     }
     say("The QR code does not hold a credential link: " + text.slice(0, 80) +
-        " / Kod QR ini tiada pautan kelayakan.");
+        " / Kod QR ini tiada pautan kredensial.");
     return false;
   }
 

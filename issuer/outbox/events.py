@@ -1,0 +1,203 @@
+"""Emitting domain events inside the transaction that makes the change.
+
+:func:`emit` adds one event to the caller's session: it commits with the change or not at all,
+so a crash after the commit loses no event and a rollback announces nothing. The ``key`` makes
+emitting idempotent (``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL): a re-run,
+a retried request or a replayed import emits nothing twice.
+
+Batches: a shell that issues awards for a batch of input (one ``POST /progress``, its retries
+under the same ``Idempotency-Key``, one CSV import) opens :func:`batch_scope`. The issuance
+pipeline calls :func:`record_award_issued` in each award's transaction; inside a batch it also
+records the award for the batch (:func:`batch_award_ids`, so a retry reports every award the batch
+produced) and, when the batch mails learners, emits one ``learner.notify`` per (batch, learner):
+however many awards a learner gets in a batch, and whichever attempt issues them, they are mailed
+once. The scope is a context variable (per thread / per request), so the pipeline's signatures
+stay as they are.
+
+Event kinds: ``award.issued``, ``status.changed``, ``learner.notify``, ``claim.requested``,
+``claim.resend``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from issuer.outbox.models import BatchAward, OutboxEvent
+
+if TYPE_CHECKING:
+    from issuer.services.awards import AwardView
+
+__all__ = [
+    "AWARD_ISSUED",
+    "CLAIM_REQUESTED",
+    "CLAIM_RESEND",
+    "LEARNER_NOTIFY",
+    "STATUS_CHANGED",
+    "Batch",
+    "batch_award_ids",
+    "batch_scope",
+    "claim_request_key",
+    "current_batch",
+    "emit",
+    "record_award_issued",
+    "record_status_changed",
+]
+
+AWARD_ISSUED: Final = "award.issued"
+STATUS_CHANGED: Final = "status.changed"
+LEARNER_NOTIFY: Final = "learner.notify"
+CLAIM_REQUESTED: Final = "claim.requested"
+CLAIM_RESEND: Final = "claim.resend"
+
+#: One "email me a link" mail per address per window, however often the form is sent.
+CLAIM_REQUEST_WINDOW_SECONDS: Final = 600
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The batch whose awards are being issued: its id and whether its learners are mailed."""
+
+    id: str
+    notify: bool
+
+
+_CURRENT: Final[ContextVar[Batch | None]] = ContextVar("sijil_outbox_batch", default=None)
+
+
+def current_batch() -> Batch | None:
+    """The innermost open batch of this thread / request, or ``None``."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def batch_scope(batch_id: str | None = None, *, notify: bool) -> Iterator[Batch]:
+    """Issue awards inside ``with batch_scope(...) as batch``.
+
+    An already open batch wins (a retried request opens its batch before the view calls
+    ``record_progress``, which opens one of its own): the outer id and notify flag are kept.
+    ``batch_id`` defaults to a fresh UUID (a batch that cannot be retried as itself).
+    """
+    outer = _CURRENT.get()
+    if outer is not None:
+        yield outer
+        return
+    batch = Batch(batch_id or f"batch:{uuid.uuid4()}", notify)
+    token = _CURRENT.set(batch)
+    try:
+        yield batch
+    finally:
+        _CURRENT.reset(token)
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def emit(
+    session: Session,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    key: str,
+    at: datetime,
+    batch: str | None = None,
+) -> bool:
+    """Add event ``kind`` to ``session``'s transaction unless ``key`` was emitted before.
+
+    Call it inside the transaction that makes the change (the event commits with it). Returns
+    whether the event is new. ``payload`` must be JSON-serializable; ``at`` is the change's time
+    (the event is due at once).
+    """
+    stmt = (
+        _insert(session)(OutboxEvent)
+        .values(
+            kind=kind,
+            key=key[:500],
+            batch=batch,
+            payload=dict(payload),
+            created_at=at,
+            available_at=at,
+            attempts=0,
+            delivered_to=[],
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return session.execute(stmt.returning(text("1"))).first() is not None
+
+
+def record_award_issued(session: Session, award: AwardView, *, at: datetime) -> None:
+    """The issuance pipeline's hook, called in the award's transaction after it is stored.
+
+    Emits ``award.issued``; inside a :func:`batch_scope` also records the award for the batch and,
+    when the batch mails learners, emits ``learner.notify`` once per (batch, learner).
+    """
+    batch = _CURRENT.get()
+    emit(
+        session,
+        AWARD_ISSUED,
+        {
+            "award": award.id,
+            "awardType": award.award_type,
+            "achievement": award.achievement_code,
+            "learner": award.learner,
+            "credentialId": award.credential_id,
+            **({"batch": batch.id} if batch is not None else {}),
+        },
+        key=f"{AWARD_ISSUED}:{award.id}",
+        at=at,
+        batch=batch.id if batch is not None else None,
+    )
+    if batch is None:
+        return
+    session.add(BatchAward(batch=batch.id, award_id=award.id, recorded_at=at))
+    if batch.notify:
+        emit(
+            session,
+            LEARNER_NOTIFY,
+            {"learner": award.learner, "batch": batch.id},
+            key=f"{LEARNER_NOTIFY}:{batch.id}:{award.learner}",
+            at=at,
+            batch=batch.id,
+        )
+
+
+def record_status_changed(
+    session: Session, award_id: str, *, before: str, after: str, reason: str, at: datetime
+) -> None:
+    """The status service's hook, called in the transaction that changes an award's status."""
+    emit(
+        session,
+        STATUS_CHANGED,
+        {"award": award_id, "before": before, "status": after, "reason": reason},
+        key=f"{STATUS_CHANGED}:{award_id}:{after}:{at.isoformat()}",
+        at=at,
+    )
+
+
+def claim_request_key(address: str, at: datetime) -> str:
+    """Dedupe key of an "email me a link" request: the address (hashed) and the time window."""
+    digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:40]
+    window = int(at.timestamp()) // CLAIM_REQUEST_WINDOW_SECONDS
+    return f"{CLAIM_REQUESTED}:{digest}:{window}"
+
+
+def batch_award_ids(session: Session, batch_id: str) -> list[str]:
+    """The awards batch ``batch_id`` issued (every attempt), oldest first."""
+    return list(
+        session.scalars(
+            select(BatchAward.award_id)
+            .where(BatchAward.batch == batch_id)
+            .order_by(BatchAward.recorded_at, BatchAward.award_id)
+        )
+    )
