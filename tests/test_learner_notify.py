@@ -295,6 +295,17 @@ def test_notify_switched_off_sends_nothing(tmp_path: Path, smtp: SmtpServer) -> 
     assert smtp.messages == []
 
 
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "SIJIL_INSTANCE_DIR": str(tmp_path / "instance"),
+        "SIJIL_BASE_URL": "https://issuer.cli.example",
+        "SIJIL_KEY_PASSPHRASE": "cli-test-passphrase",
+        "SIJIL_SECRET_KEY": "cli-test-secret-key",
+        "SIJIL_ENV": "development",
+    }
+
+
 def _run(env: dict[str, str], *args: str, code: int = 0) -> Result:
     result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
     assert result.exit_code == code, result.output

@@ -15,7 +15,7 @@ from datetime import timedelta
 import click
 
 from issuer.commands.shell import CLI_ACTOR, cli_errors, runtime
-from issuer.delivery.claims import CLAIM_LINK_LIFETIME
+from issuer.delivery.claims import CLAIM_LINK_LIFETIME, MAX_CLAIM_LINK_LIFETIME
 from issuer.delivery.mail import Mailer, mailer_for
 from issuer.delivery.notify import (
     NotificationReport,
@@ -55,7 +55,7 @@ def _echo(report: NotificationReport) -> None:
 @click.argument("learner", required=False)
 @click.option(
     "--days",
-    type=click.IntRange(1, 365),
+    type=click.IntRange(1, MAX_CLAIM_LINK_LIFETIME.days),
     default=CLAIM_LINK_LIFETIME.days,
     show_default=True,
     help="How many days the link works.",

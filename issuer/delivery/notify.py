@@ -48,11 +48,18 @@ from sqlalchemy import select, update
 from contexts.errors import SijilError
 from issuer.delivery.claims import CLAIM_LINK_LIFETIME
 from issuer.delivery.mail import Mailer, SmtpMailer, mail_session, mailer_for
-from issuer.delivery.service import learners_with_email, send_claim_link
+from issuer.delivery.service import (
+    StatusNews,
+    learners_with_email,
+    send_claim_link,
+    send_status_news,
+)
+from issuer.exports.facts import certificate_facts
 from issuer.outbox.events import (
     CLAIM_REQUESTED,
     CLAIM_RESEND,
     LEARNER_NOTIFY,
+    STATUS_CHANGED,
     claim_request_key,
     emit,
 )
@@ -68,6 +75,7 @@ from issuer.outbox.worker import (
     deliver_pending,
 )
 from issuer.services import audit
+from issuer.services.awards import get_award
 from issuer.services.catalogue import get_learner
 from issuer.services.errors import NotFoundError
 from issuer.services.runtime import Runtime
@@ -95,7 +103,9 @@ NOTIFY_FAILED_ACTION: Final = "learner.notify_failed"
 RESEND_ACTION: Final = "learner.resend"
 #: The subscriber's name (``delivered_to``, circuit breaker).
 LEARNER_MAIL: Final = "learner-mail"
-MAIL_KINDS: Final = frozenset({LEARNER_NOTIFY, CLAIM_REQUESTED, CLAIM_RESEND})
+MAIL_KINDS: Final = frozenset({LEARNER_NOTIFY, CLAIM_REQUESTED, CLAIM_RESEND, STATUS_CHANGED})
+#: Status changes a learner is told about (a reinstatement only after a suspension).
+_TOLD: Final = frozenset({"revoked", "suspended"})
 
 
 @dataclass(frozen=True)
@@ -179,7 +189,34 @@ class LearnerMail:
         return (Receipt(NOTIFY_FAILED_ACTION, "learner", learner, detail),)
 
 
+def _status_news(rt: Runtime, event: EventView) -> tuple[str, StatusNews] | None:
+    """The learner and what to tell them about a ``status.changed`` event (``None``: nothing)."""
+    status, before = event.payload.get("status"), event.payload.get("before")
+    if status not in _TOLD and not (status == "active" and before == "suspended"):
+        return None
+    try:
+        award = get_award(rt, str(event.payload.get("award", "")))
+    except NotFoundError as exc:
+        raise UndeliverableError("the award of this status change is gone") from exc
+    reason = str(event.payload.get("reason") or "")
+    facts = certificate_facts(award.credential())
+    title = facts.title or facts.achievement_name
+    return award.learner, StatusNews(
+        title=title,
+        status=str(status),
+        reason="" if reason.startswith("superseded by") else reason,
+        replaced_by=reason.startswith("superseded by"),
+    )
+
+
 def _deliver(rt: Runtime, mailer: Mailer, event: EventView) -> Sequence[Receipt]:
+    if event.kind == STATUS_CHANGED:
+        told = _status_news(rt, event)
+        if told is None:
+            return ()
+        learner, news = told
+        send_status_news(rt, learner, news, mailer=mailer, message_id=_message_id(rt, event, 0))
+        return (_learner_receipt(event, learner),)
     if event.kind == CLAIM_REQUESTED:
         learners = learners_with_email(rt, str(event.payload.get("email", "")))
     else:
