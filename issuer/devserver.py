@@ -45,6 +45,7 @@ from urllib.parse import quote
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from contexts.errors import SijilError
+from issuer.console.staff import add_staff, issue_sign_in_link, sign_in_url
 from issuer.delivery.mail import OutboxMailer
 from issuer.delivery.notify import deliver_learner_mail, mail_worker
 from issuer.delivery.service import claim_link
@@ -75,6 +76,8 @@ log = logging.getLogger("issuer.devserver")
 
 #: The demo learner whose COC, COA and MMS the printed links point at.
 DEMO_LEARNER: Final = "S1001"
+#: The demo staff member the dev server prints a console sign-in link for.
+DEMO_STAFF: Final = "registrar@example.edu.my"
 _ACTOR: Final = "devserver"
 
 
@@ -353,6 +356,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  {claim_link(rt, DEMO_LEARNER)}\n"
             f"Claim-link mails to the demo learners (written when their awards were first "
             f"issued):\n  {settings.instance_dir / 'outbox'}/*.eml\n",
+            flush=True,
+        )
+        add_staff(rt, DEMO_STAFF, "admin", actor=_ACTOR)
+        console_link = sign_in_url(
+            settings.base_url, issue_sign_in_link(rt, DEMO_STAFF, actor=_ACTOR)
+        )
+        print(
+            f"Staff console ({DEMO_STAFF}, admin; one-time link, 15 minutes; a new one: "
+            f"sijil-issuer staff link {DEMO_STAFF} --print-link):\n  {console_link}\n",
             flush=True,
         )
         while not stop.wait(0.5):
