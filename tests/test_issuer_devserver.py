@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -102,8 +103,8 @@ def test_devserver_started_with_sigint_ignored_stops_on_sigint(tmp_path: Path) -
         assert "Ctrl-C stops" in out, out
         assert f"http://localhost:{port}/credentials/" in out
         assert f"http://127.0.0.1:{verifier_port}/verify?url=" in out
-        assert ":5000" not in out
-        assert ":5001" not in out
+        # the default ports appear nowhere (a free port such as 50015 may start with them)
+        assert re.search(r":500[01]\b", out) is None, out
     finally:
         proc.send_signal(signal.SIGINT)
         try:
