@@ -56,6 +56,7 @@ from contexts.errors import (
     ProofGenerationError,
     ProofVerificationError,
 )
+from contexts.jsontext import loads_strict
 from keys import multibase
 from keys.dataintegrity.errors import (
     IssuerBindingError,
@@ -127,25 +128,18 @@ def _b64url_decode(segment: str, what: str) -> bytes:
         raise ParsingError(f"JWS {what} is not canonical unpadded base64url") from exc
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ParsingError(f"duplicate JSON member {k!r}")
-        out[k] = v
-    return out
-
-
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParsingError(f"JWS {what} is not UTF-8: {exc}") from exc
+    value = loads_strict(text, what=f"JWS {what}")
+    try:
         # An escaped lone surrogate ("\\ud800") parses, but is not Unicode text: nothing
         # built from it could be encoded as UTF-8 again (RFC 7493 section 2.1).
         json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError) as exc:
-        # ValueError: not UTF-8, not JSON, a lone surrogate, or an integer past Python's
-        # digit limit (UnicodeDecodeError, JSONDecodeError, UnicodeEncodeError, ValueError).
-        raise ParsingError(f"JWS {what} is not UTF-8 JSON: {exc}") from exc
+    except (UnicodeEncodeError, RecursionError) as exc:
+        raise ParsingError(f"JWS {what} is not Unicode JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise ParsingError(f"JWS {what} must be a JSON object")
     return cast(dict[str, Any], value)

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from verifier_fixtures import Learner, build_coa, key_from_seed, sign, status_entry
 
-from contexts.errors import MalformedValueError
 from keys.fetch import FetchTimeoutError, SafeFetcher
 from keys.resolve import Resolver
 from verifier.budget import (
@@ -30,6 +29,7 @@ from verifier.budget import (
 from verifier.fetchers import MappingFetcher
 from verifier.report import VerificationReport, Verifier
 from verifier.status import StatusListClient
+from webplatform.settings import SettingsError
 
 KEY = key_from_seed(11)
 LEARNER = Learner("Siti Nurhaliza", "siti@example.com", "salt-9")
@@ -181,7 +181,7 @@ def test_limits_from_env() -> None:
     assert VerificationLimits.from_env({}) == VerificationLimits()
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "ten"])
+@pytest.mark.parametrize("value", ["0", "-1", "ten", "nan", "inf"])
 def test_limits_from_env_rejects_bad_values(value: str) -> None:
-    with pytest.raises(MalformedValueError):
+    with pytest.raises(SettingsError):
         VerificationLimits.from_env({"SIJIL_VERIFY_DEADLINE": value})

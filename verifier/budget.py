@@ -37,7 +37,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contexts.errors import MalformedValueError
 from keys.fetch import (
     DEFAULT_JSON_ACCEPT,
     Fetcher,
@@ -48,6 +47,7 @@ from keys.fetch import (
     ScopedFetcher,
 )
 from keys.resolve import Resolver
+from webplatform.settings import number_setting
 
 from .status import MAX_STATUS_ENTRIES, StatusListClient
 
@@ -85,19 +85,6 @@ class VerificationDeadlineError(FetchTimeoutError):
     http_status = 504
 
 
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise MalformedValueError(f"{name} must be a number, not {value!r}") from None
-    if not number > 0:
-        raise MalformedValueError(f"{name} must be positive, not {value!r}")
-    return number
-
-
 @dataclass(frozen=True)
 class VerificationLimits:
     """The bounds of one verification (see the module docstring)."""
@@ -110,14 +97,14 @@ class VerificationLimits:
     def from_env(cls, env: Mapping[str, str] | None = None) -> VerificationLimits:
         """Limits from ``SIJIL_VERIFY_*`` variables (default ``os.environ``).
 
-        Raises ``MALFORMED_VALUE_ERROR`` for a value that is not a positive number.
+        Raises ``SETTINGS_ERROR`` for a value that is not a positive number.
         """
         source = os.environ if env is None else env
         return cls(
-            max_fetches=int(_positive(source, "SIJIL_VERIFY_MAX_FETCHES", MAX_FETCHES)),
-            deadline=_positive(source, "SIJIL_VERIFY_DEADLINE", DEADLINE_SECONDS),
+            max_fetches=int(number_setting(source, "SIJIL_VERIFY_MAX_FETCHES", MAX_FETCHES)),
+            deadline=number_setting(source, "SIJIL_VERIFY_DEADLINE", DEADLINE_SECONDS),
             max_status_entries=int(
-                _positive(source, "SIJIL_VERIFY_MAX_STATUS_ENTRIES", MAX_STATUS_ENTRIES)
+                number_setting(source, "SIJIL_VERIFY_MAX_STATUS_ENTRIES", MAX_STATUS_ENTRIES)
             ),
         )
 

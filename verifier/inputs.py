@@ -13,13 +13,13 @@ Errors: ``PARSING_ERROR`` (not JSON / not a JWT / not UTF-8 / an unreadable PDF)
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from contexts.errors import MalformedValueError, ParsingError
+from contexts.jsontext import loads_strict
 
 from .baked import is_png, is_svg, unbake
 from .errors import UnsupportedInputError
@@ -58,27 +58,10 @@ class LoadedInput:
     printed_text: str | None = None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ParsingError(f"JSON constant {name} is not allowed")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ParsingError(f"duplicate JSON member {key!r}")
-        out[key] = value
-    return out
-
-
 def parse_json_text(text: str) -> Any:
-    """Strict JSON: no duplicate members (ambiguous for signatures), no NaN/Infinity."""
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ParsingError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    except RecursionError:
-        raise ParsingError("JSON nested too deeply") from None
+    """Strict JSON (:func:`contexts.jsontext.loads_strict`): no duplicate members (ambiguous for
+    signatures), no NaN/Infinity; every failure is ``PARSING_ERROR``."""
+    return loads_strict(text)
 
 
 def _from_text(text: str, fmt: InputFormat) -> LoadedInput:

@@ -57,7 +57,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contexts.errors import MalformedValueError
 from keys.fetch import Fetcher, SafeFetcher
 from keys.resolve import Resolver
 from webplatform.settings import (
@@ -102,10 +101,7 @@ def _paths(env: Mapping[str, str], name: str) -> tuple[Path, ...]:
 
 
 def _limits(env: Mapping[str, str]) -> VerificationLimits:
-    try:
-        return VerificationLimits.from_env(env)
-    except MalformedValueError as exc:
-        raise SettingsError(exc.detail) from None
+    return VerificationLimits.from_env(env)
 
 
 def _env_name(env: Mapping[str, str]) -> str:

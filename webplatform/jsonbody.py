@@ -13,10 +13,10 @@ Errors: :class:`RequestTooLargeError` (``REQUEST_TOO_LARGE``, 413),
 
 from __future__ import annotations
 
-import json
-from typing import Any, NoReturn
+from typing import Any
 
 from contexts.errors import ParsingError, SijilError
+from contexts.jsontext import loads_strict
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -76,19 +76,6 @@ def check_json_depth(text: str, max_depth: int) -> None:
             depth -= 1
 
 
-def _refuse_constant(name: str) -> NoReturn:
-    raise ParsingError(f"JSON constant {name} is not allowed")
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ParsingError(f"duplicate JSON object key {key!r}")
-        out[key] = value
-    return out
-
-
 def parse_json_bytes(
     raw: bytes,
     *,
@@ -107,14 +94,4 @@ def parse_json_bytes(
         raise ParsingError(f"input is not valid UTF-8 (byte {exc.start})") from exc
     text = text.removeprefix("\ufeff")
     check_json_depth(text, max_depth)
-    try:
-        return json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant
-        )
-    except json.JSONDecodeError as exc:
-        raise ParsingError(
-            f"input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from exc
-    except ValueError as exc:
-        # int() refuses numbers longer than sys.get_int_max_str_digits().
-        raise ParsingError(f"input is not acceptable JSON: {exc}") from exc
+    return loads_strict(text)

@@ -7,6 +7,7 @@ so a misconfiguration stops the service before it serves anything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Final
 
@@ -50,8 +51,8 @@ def number_setting(env: Mapping[str, str], name: str, default: float) -> float:
         number = float(value)
     except ValueError:
         raise SettingsError(f"{name} must be a number, not {value!r}") from None
-    if number <= 0:
-        raise SettingsError(f"{name} must be positive")
+    if not 0 < number < math.inf:  # also refuses NaN
+        raise SettingsError(f"{name} must be a positive number, not {value!r}")
     return number
 
 

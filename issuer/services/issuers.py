@@ -321,9 +321,12 @@ def state_row(session: Session, key: IssuerKey) -> IssuerKeyState:
     return found
 
 
-def activate_in(session: Session, row: Issuer, new: IssuerKey, at: datetime) -> list[IssuerKey]:
+def activate_in(
+    session: Session, row: Issuer, new: IssuerKey, at: datetime, *, actor: str
+) -> list[IssuerKey]:
     """Make ``new`` the issuer's signing key in ``session`` (the caller holds the issuer's row
-    lock); the keys that signed before become ``previous``. Returns those keys."""
+    lock); the keys that signed before become ``previous``. Audited ``key.activate``. Returns
+    the keys that signed before."""
     old = [k for k in row.keys if k.active and k.id != new.id]
     for k in old:
         k.active = False
@@ -337,6 +340,15 @@ def activate_in(session: Session, row: Issuer, new: IssuerKey, at: datetime) -> 
     state.state = "active"
     state.activated_at = at
     row.key_type = new.key_type
+    audit.record(
+        session,
+        at=at,
+        actor=actor,
+        action="key.activate",
+        target_type="issuer",
+        target_id=row.slug,
+        detail={"new": new.verification_method, "previous": [k.verification_method for k in old]},
+    )
     return old
 
 
@@ -534,19 +546,7 @@ def rotate_key(
             detail={"new": new.verification_method, "keyType": new_type},
         )
         if activate:
-            old = activate_in(session, row, new, now)
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="key.activate",
-                target_type="issuer",
-                target_id=row.slug,
-                detail={
-                    "new": new.verification_method,
-                    "previous": [k.verification_method for k in old],
-                },
-            )
+            activate_in(session, row, new, now, actor=actor)
         session.flush()
         return _view(session, row)
 

@@ -190,19 +190,7 @@ def activate_key(
         if states[new.id] == "retired":
             raise KeyRetiredError(f"{new.verification_method} was retired; it cannot sign again")
         if states[new.id] != "active":
-            old = activate_in(session, row, new, now)
-            audit.record(
-                session,
-                at=now,
-                actor=actor,
-                action="key.activate",
-                target_type="issuer",
-                target_id=row.slug,
-                detail={
-                    "new": new.verification_method,
-                    "previous": [k.verification_method for k in old],
-                },
-            )
+            activate_in(session, row, new, now, actor=actor)
             session.flush()
     return get_issuer(rt, row.slug)
 
