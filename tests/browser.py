@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import pytest
 from werkzeug.serving import make_server
@@ -38,9 +38,11 @@ if TYPE_CHECKING:
 __all__ = [
     "AXE_VERSION",
     "CHROMIUM_ARGS",
+    "PHONE_WIDTH",
     "SCREENSHOTS",
     "ConsoleLog",
     "another_chromium",
+    "assert_fits_phone",
     "axe_source",
     "chromium",
     "chromium_path",
@@ -129,11 +131,15 @@ def another_chromium(browser: Browser, *, extra_args: Sequence[str] = ()) -> Ite
         other.close()
 
 
+#: The phone the mobile pages are checked on (CSS pixels).
+PHONE_WIDTH: Final = 390
+
+
 def new_page(browser: Browser, *, mobile: bool = False) -> Page:
     """A page in a fresh context; ``mobile`` gives a 390x844 touch viewport (a phone)."""
     if mobile:
         context = browser.new_context(
-            viewport={"width": 390, "height": 844},
+            viewport={"width": PHONE_WIDTH, "height": 844},
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,
@@ -141,6 +147,13 @@ def new_page(browser: Browser, *, mobile: bool = False) -> Page:
     else:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
     return context.new_page()
+
+
+def assert_fits_phone(page: Page, where: str = "") -> None:
+    """The page does not scroll sideways on the phone: the document is no wider than
+    :data:`PHONE_WIDTH`. ``where`` names the page in the failure (default: its URL)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_WIDTH, f"{where or page.url} is {width}px wide on a {PHONE_WIDTH}px phone"
 
 
 class ConsoleLog:

@@ -22,6 +22,7 @@ from _https import LocalServer, Route
 from browser import (
     ConsoleLog,
     another_chromium,
+    assert_fits_phone,
     chromium,
     live_server,
     new_page,
@@ -135,13 +136,6 @@ def assert_verdict(page: Page, verdict: str) -> None:
     assert page.locator("h1#verdict-h .verdict-ms").inner_text().strip() == malay
 
 
-def assert_fits_the_phone(page: Page) -> None:
-    viewport = page.viewport_size
-    assert viewport is not None
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= viewport["width"], f"page is {width}px wide on a {viewport['width']}px phone"
-
-
 @pytest.mark.parametrize("verdict", list(VERDICT_TEXT))
 def test_qr_link_shows_each_verdict(page: Page, site: Site, verdict: str) -> None:
     console = ConsoleLog(page)
@@ -155,7 +149,7 @@ def test_qr_link_shows_each_verdict(page: Page, site: Site, verdict: str) -> Non
     page.locator("#checks summary").click()
     assert page.locator("#checks li").count() == 7
     assert page.locator("#checks li").first.is_visible()
-    assert_fits_the_phone(page)
+    assert_fits_phone(page)
     screenshot(page, f"verifier-verdict-{verdict}")
     assert console.errors == []
 
@@ -171,7 +165,7 @@ def test_upload_form_with_json_file_and_baked_png(page: Page, site: Site, tmp_pa
     json_file = tmp_path / "credential.json"
     json_file.write_text(json.dumps(site.credentials["invalid"]), encoding="utf-8")
     page.goto(site.base + "/")
-    assert_fits_the_phone(page)
+    assert_fits_phone(page)
     screenshot(page, "verifier-home-phone")
     page.set_input_files("#credential-file", str(json_file))
     page.locator("#upload-form button[type=submit]").click()
@@ -326,5 +320,5 @@ def test_mms_upload_shows_the_stacked_coas(page: Page, site: Site, tmp_path: Pat
     )
     assert verdicts == ["valid", "valid"]
     assert "Tidak sah" not in stacked
-    assert_fits_the_phone(page)
+    assert_fits_phone(page)
     screenshot(page, "verifier-verdict-mms")

@@ -8,14 +8,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import chromium, live_server, new_page, run_axe, screenshot, serious_violations
+from browser import (
+    assert_fits_phone,
+    chromium,
+    live_server,
+    new_page,
+    run_axe,
+    screenshot,
+    serious_violations,
+)
 from conformance_issue_support import issuer_app
 
 from issuer.credentials.vocabulary import VOCABULARIES
 
 pytestmark = pytest.mark.browser
-
-PHONE = 390
 
 
 @pytest.fixture
@@ -30,8 +36,7 @@ def test_vocabulary_pages_fit_a_phone_and_name_every_code(base: str) -> None:
         try:
             for slug, vocabulary in VOCABULARIES.items():
                 page.goto(f"{base}/vocab/{slug}")
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= PHONE, f"{slug} is {width} px wide"
+                assert_fits_phone(page, slug)
                 assert page.locator("h1").inner_text() == vocabulary.title
                 for term in vocabulary.terms:
                     assert page.locator(f"[id='{term.code}']").count() == 1

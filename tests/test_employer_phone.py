@@ -13,6 +13,7 @@ import pytest
 from _https import LocalServer, Route
 from browser import (
     ConsoleLog,
+    assert_fits_phone,
     chromium,
     live_server,
     new_page,
@@ -33,8 +34,6 @@ from verifier.trust import TrustedIssuer, TrustList
 from verifier.web import create_app
 
 pytestmark = pytest.mark.browser
-
-PHONE = 390
 
 
 @dataclass(frozen=True)
@@ -110,9 +109,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def assert_fits_the_phone(page: Page, name: str) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
     screenshot(page, f"employer-phone-{name}")
-    assert width <= PHONE, f"{name}: page is {width}px wide on a {PHONE}px phone"
+    assert_fits_phone(page, name)
 
 
 def assert_accessible(page: Page) -> None:

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import chromium, live_server, new_page, run_axe, screenshot, serious_violations
+from browser import (
+    assert_fits_phone,
+    chromium,
+    live_server,
+    new_page,
+    run_axe,
+    screenshot,
+    serious_violations,
+)
 from issuer_web_support import WebIssuer, web_issuer
 from playwright.sync_api import Browser, Page
 
@@ -19,8 +27,6 @@ from issuer.services.status import change_status
 from issuer.wallet.offers import create_offer
 
 pytestmark = pytest.mark.browser
-
-PHONE = 390
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +57,12 @@ def _claim(issuer: WebIssuer, learner: str) -> str:
     return make_claim_token(issuer.rt.settings.secret_key, learner, at=issuer.rt.now())
 
 
-def _fits(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"{page.url} is {width} px wide on a {PHONE} px screen"
-
-
 def test_learner_page_fits_a_phone_with_the_mms_first(
     site: tuple[WebIssuer, str], phone: Page
 ) -> None:
     issuer, base = site
     phone.goto(f"{base}/claim/{_claim(issuer, 'S1001')}")
-    _fits(phone)
+    assert_fits_phone(phone)
     screenshot(phone, "learner-phone")
     first = phone.locator("article.credential").first
     assert "award-mms" in (first.get_attribute("class") or "")
@@ -83,12 +84,12 @@ def test_other_learner_pages_fit_a_phone(site: tuple[WebIssuer, str], phone: Pag
         f"{base}/interactions/{offer.id}?iuv=1",
     ):
         phone.goto(url)
-        _fits(phone)
+        assert_fits_phone(phone)
     phone.goto(f"{base}/claim/{_claim(issuer, 'S1002')}")
     phone.locator("details.actions > summary").first.click()
     phone.locator("details.actions form.add-to-wallet button").first.click()
     phone.wait_for_selector("p.qr img")
-    _fits(phone)
+    assert_fits_phone(phone)
     screenshot(phone, "wallet-offer-phone")
 
 
@@ -101,7 +102,7 @@ def test_revoked_award_says_so_and_is_withdrawn(site: tuple[WebIssuer, str], pho
     )
     change_status(issuer.rt, [coa.id], "revoke", reason="Issued in error", actor="test")
     phone.goto(f"{base}/claim/{_claim(issuer, 'S1003')}")
-    _fits(phone)
+    assert_fits_phone(phone)
     card = phone.locator(f"#award-{coa.id}")
     status = card.locator("dd.status")
     assert status.get_attribute("data-status") == "revoked"
@@ -132,4 +133,4 @@ def test_mms_stacking_a_revoked_coa_asks_for_reissue(
     notice = phone.locator(f"#award-{mms.id} .needs-reissue")
     assert notice.count() == 1
     assert "re-issued" in notice.inner_text()
-    _fits(phone)
+    assert_fits_phone(phone)

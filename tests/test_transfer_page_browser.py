@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from browser import (
     ConsoleLog,
+    assert_fits_phone,
     chromium,
     live_server,
     new_page,
@@ -26,8 +27,6 @@ from verifier.settings import VerifierSettings
 from verifier.web import create_app
 
 pytestmark = pytest.mark.browser
-
-PHONE = 390
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +56,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def assert_fits_the_phone(page: Page, name: str) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
     screenshot(page, f"transfer-phone-{name}")
-    assert width <= PHONE, f"{name}: page is {width}px wide on a {PHONE}px phone"
+    assert_fits_phone(page, name)
     assert serious_violations(run_axe(page)) == []
 
 
