@@ -1,11 +1,11 @@
-"""Benchmark: sign and verify a realistic Open Badges 3.0 credential with every
+"""Benchmark: sign and verify sijil's Open Badges 3.0 COA with every
 cryptosuite and as a vc+jwt, beside raw Ed25519 / ECDSA sign and verify (the floor).
 
 Run: ``python bench/bench_crypto.py [--seconds 2] [--profile]``. Not a test: prints
 operations per second (best of 5 windows), one process, one thread. The credential is
-sijil's Certificate of Achievement shape (docs/ARCHITECTURE.md): VC 2.0 + OB 3.0.3 +
-sijil v1 contexts, issuer profile, status entry, hashed e-mail and name identifiers, an
-achievement with alignments and a result. Verification resolves a did:key (no network).
+sijil's Certificate of Achievement as issued (docs/ARCHITECTURE.md): VC 2.0 + OB 3.0.3
+contexts, issuer profile, status entry, hashed e-mail and name identifiers, an achievement
+with MQA alignments and a result. Verification resolves a did:key (no network).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from verifier_fixtures import Learner, build_coa, status_entry
 
 from contexts import jsonld
 from keys.dataintegrity import SUITES, add_proof, verify_proofs
@@ -43,110 +46,21 @@ SUITE_KEYS: tuple[tuple[str, KeyType], ...] = (
 
 
 def coa_credential(issuer: str) -> dict[str, Any]:
-    """A Certificate of Achievement as the issuer builds it (ARCHITECTURE.md)."""
-    achievement = f"{BASE}/achievements/DAF101/coa"
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-            "https://w3id.org/sijil/v1",
-        ],
-        "id": f"{BASE}/credentials/3f0c2a9e-8a4b-4c1e-9d7f-2b6a5e4c3d21",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Certificate of Achievement: Data Analytics Fundamentals",
-        "awardType": "COA",
-        "issuer": {
-            "id": issuer,
-            "type": ["Profile"],
-            "name": "Universiti Teknologi Contoh",
-            "url": "https://www.contoh.edu.my",
-            "email": "registrar@contoh.edu.my",
-        },
-        "validFrom": "2026-11-29T00:00:00Z",
-        "credentialStatus": [
-            {
-                "id": f"{BASE}/status/1#94567",
-                "type": "BitstringStatusListEntry",
-                "statusPurpose": "revocation",
-                "statusListIndex": "94567",
-                "statusListCredential": f"{BASE}/status/1",
-            }
-        ],
-        "credentialSubject": {
-            "type": ["AchievementSubject"],
-            "id": "did:key:z6MkhWqdDBPojHA7cprTGTt5yHv5yUi1B8cnXn8ReLumkw6E",
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityType": "emailAddress",
-                    "hashed": True,
-                    "identityHash": "sha256$"
-                    "5f1d7a84db00d2fce00b31a7fc73224f8b7e3a2b9c1d6e5f4a3b2c1d0e9f8a7b",
-                    "salt": "c0ffee-salt-2026",
-                },
-                {
-                    "type": "IdentityObject",
-                    "identityType": "name",
-                    "hashed": False,
-                    "identityHash": "Nur Aisyah binti Abdullah",
-                },
-            ],
-            "achievement": {
-                "id": achievement,
-                "type": ["Achievement"],
-                "achievementType": "MicroCredential",
-                "name": "Data Analytics Fundamentals",
-                "description": "Descriptive statistics, data cleaning and visualisation "
-                "with Python and spreadsheets.",
-                "criteria": {"narrative": "Pass every assessment with at least 50 percent."},
-                "humanCode": "DAF101",
-                "creditsAvailable": 3,
-                "sltHours": 120,
-                "mqfLevel": 6,
-                "deliveryMode": "online",
-                "microCredentialCategory": "programme-based",
-                "alignment": [
-                    {
-                        "type": ["Alignment"],
-                        "targetName": "MQF Level 6",
-                        "targetUrl": "https://www.mqa.gov.my/mqf/level-6",
-                        "targetType": "ext:MQFLevel",
-                    },
-                    {
-                        "type": ["Alignment"],
-                        "targetName": "Clean and visualise a data set",
-                        "targetUrl": f"{BASE}/outcomes/DAF101/1",
-                        "targetType": "ext:LearningOutcome",
-                    },
-                    {
-                        "type": ["Alignment"],
-                        "targetName": "Diploma in Data Science",
-                        "targetUrl": f"{BASE}/achievements/DDS/mms",
-                        "targetCode": "DDS",
-                        "targetType": "ext:Programme",
-                    },
-                ],
-                "resultDescription": [
-                    {
-                        "id": f"{achievement}/results/final",
-                        "type": ["ResultDescription"],
-                        "name": "Final assessment",
-                        "resultType": "Percent",
-                        "requiredValue": "50",
-                    }
-                ],
-            },
-            "creditsEarned": 3,
-            "result": [
-                {
-                    "type": ["Result"],
-                    "resultDescription": f"{achievement}/results/final",
-                    "value": "78",
-                    "status": "Completed",
-                }
-            ],
-        },
-    }
+    """A Certificate of Achievement in sijil's current format (VC 2.0 + OB 3.0.3, published
+    vocabulary: MQA facts as alignments, a result, credits, hashed identifiers, one status
+    entry), built by the test fixtures' builder and issued by ``issuer``."""
+    doc = build_coa(
+        _FIXTURE_KEY,
+        Learner("Nur Aisyah binti Ahmad", "aisyah@example.com", "salt"),
+        "DAF101",
+        "Data Analytics Fundamentals",
+        status=[status_entry(f"{BASE}/status/1", 4242)],
+    )
+    doc["issuer"] = {**doc["issuer"], "id": issuer}
+    return doc
+
+
+_FIXTURE_KEY = KeyPair.generate("Ed25519")
 
 
 def rate(fn: Callable[[], object], seconds: float, rounds: int = 5) -> float:
@@ -270,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(200):
-            add_proof(unsigned, key)
-            verify_proofs(signed, resolver)
+            cold(partial(add_proof, unsigned, key))()
+            cold(partial(verify_proofs, signed, resolver))()
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)

@@ -43,7 +43,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from types import TracebackType
 from typing import Any
 
 from cachetools import LRUCache
@@ -53,9 +52,18 @@ from pyld.identifier_issuer import IdentifierIssuer
 
 from contexts.canonical_cache import CanonicalCache, content_key
 from contexts.errors import DataLossDetectionError, MalformedValueError, SijilError
+from contexts.fastrdf import ABSOLUTE_IRI as _ABSOLUTE_IRI
+from contexts.fastrdf import UNSAFE_IRI_CHARS as _UNSAFE_IRI_CHARS
+from contexts.fastrdf import graph_triples
+from contexts.fastrdf import node_map as fast_node_map
 from contexts.jsoncopy import FastCopyDict
 from contexts.loader import document_loader
-from contexts.processor import MemoizingProcessor, NodeMapProcessor
+from contexts.processor import (
+    PYLD_CRASHES,
+    MemoizingProcessor,
+    NodeMapProcessor,
+    raised_inside_pyld,
+)
 from contexts.rdfc import HASH_ALGORITHMS, canonical_nquads
 
 __all__ = [
@@ -64,6 +72,7 @@ __all__ = [
     "check_safe",
     "clear_canonical_cache",
     "expand",
+    "fast_dataset",
 ]
 
 # Shared cache of resolved contexts for our ContextResolver; pinned contexts are
@@ -74,11 +83,7 @@ _RESOLVED_CONTEXT_CACHE: LRUCache[str, Any] = LRUCache(maxsize=256)
 # thread-safe; the work is CPU-bound under the GIL anyway, so one lock costs nothing.
 _PYLD_LOCK = threading.Lock()
 
-# RDF 1.2 N-Triples IRIREF excludes these; canonical N-Quads would need UCHAR escapes.
-_UNSAFE_IRI_CHARS = re.compile('[\u0000-\u0020<>"{}|^`\\\\]')
 _KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
-# pyld's own test (``_is_absolute_iri``): an IRI with a scheme, or a blank node label.
-_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 
 
 class JsonLdProcessingError(MalformedValueError):
@@ -127,20 +132,8 @@ def _translate(exc: BaseException) -> SijilError:
     )
 
 
-#: Plain Python exceptions pyld lets escape on some malformed contexts (see the module docstring).
-_PYLD_CRASHES = (KeyError, ValueError, TypeError)
-
-
-def _raised_inside_pyld(exc: BaseException) -> bool:
-    """Whether the innermost frame of ``exc``'s traceback belongs to the pyld package."""
-    tb: TracebackType | None = exc.__traceback__
-    last: TracebackType | None = None
-    while tb is not None:
-        last, tb = tb, tb.tb_next
-    if last is None:
-        return False
-    module = last.tb_frame.f_globals.get("__name__", "")
-    return isinstance(module, str) and (module == "pyld" or module.startswith("pyld."))
+_PYLD_CRASHES = PYLD_CRASHES
+_raised_inside_pyld = raised_inside_pyld
 
 
 def _pyld_crash_error(exc: BaseException) -> JsonLdProcessingError:
@@ -395,8 +388,14 @@ def expand(doc: Mapping[str, Any] | list[Any], *, memoize: bool = True) -> list[
 
 
 def check_safe(doc: Mapping[str, Any] | list[Any]) -> None:
-    """Raise what :func:`expand` raises; return None when ``doc`` loses nothing."""
-    expand(doc)
+    """Raise what :func:`expand` raises; return None when ``doc`` loses nothing.
+
+    A document the fast path (:mod:`contexts.fastrdf`) turns into RDF passes safe mode, so
+    only the ones it declines are expanded by pyld."""
+    with _PYLD_LOCK:
+        found = fast_node_map(doc, _processor_options())
+    if found is None:
+        expand(doc)
 
 
 def _to_dataset(expanded: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -406,17 +405,41 @@ def _to_dataset(expanded: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
     dataset is identical; expanding once saves a second pass over the document.
     """
     processor = NodeMapProcessor()  # pyld's node map without its quadratic duplicate checks
-    options = _processor_options()
-    options["produceGeneralizedRdf"] = False
     issuer = IdentifierIssuer("_:b")
-    options["identifierIssuer"] = issuer
     node_map: dict[str, Any] = {"@default": {}}
     processor._create_node_map(expanded, node_map, "@default", issuer)
+    return _node_map_to_dataset(node_map, issuer, processor)
+
+
+def _node_map_to_dataset(
+    node_map: dict[str, Any], issuer: IdentifierIssuer, processor: NodeMapProcessor
+) -> dict[str, list[dict[str, Any]]]:
+    """The RDF dataset of a node map, as pyld's ``to_rdf`` makes it (section 8.1 step 1)."""
+    options = _processor_options()
+    options["produceGeneralizedRdf"] = False
     dataset: dict[str, list[dict[str, Any]]] = {}
     for graph_name, graph in sorted(node_map.items()):
         if graph_name == "@default" or _is_absolute(graph_name):
             dataset[graph_name] = processor._graph_to_rdf(graph, issuer, options)
     return dataset
+
+
+def fast_dataset(doc: Mapping[str, Any] | list[Any]) -> dict[str, list[dict[str, Any]]] | None:
+    """The RDF dataset of ``doc`` by the one-pass fast path (:mod:`contexts.fastrdf`), or None
+    where it declines. When it answers, the dataset is the one :func:`expand` then
+    :func:`_to_dataset` would give, and safe mode would have passed the document."""
+    with _PYLD_LOCK:
+        found = fast_node_map(doc, _processor_options())
+    if found is None:
+        return None
+    node_map, issuer = found
+    processor = NodeMapProcessor()
+    options = _processor_options()
+    options["produceGeneralizedRdf"] = False
+    return {
+        graph_name: graph_triples(graph, issuer, processor, options)
+        for graph_name, graph in sorted(node_map.items())
+    }
 
 
 #: Results of :func:`canonize` by document content (see :mod:`contexts.canonical_cache`).
@@ -462,10 +485,20 @@ def canonize(
 
 
 def _canonize_uncached(doc: Mapping[str, Any] | list[Any], hash_name: str, memoize: bool) -> str:
+    dataset = fast_dataset(doc) if memoize else None
+    if dataset is None:
+        dataset = _reference_dataset(doc, memoize)
+    return canonical_nquads(dataset, hash_name)
+
+
+def _reference_dataset(
+    doc: Mapping[str, Any] | list[Any], memoize: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """Safe-mode expansion, then pyld's node map: the reference path (and every error)."""
     expanded = expand(doc, memoize=memoize)
     try:
         with _PYLD_LOCK:
-            dataset = _to_dataset(expanded)
+            return _to_dataset(expanded)
     except pyld_jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
     except _PYLD_CRASHES as exc:
@@ -474,4 +507,3 @@ def _canonize_uncached(doc: Mapping[str, Any] | list[Any], hash_name: str, memoi
         raise _pyld_crash_error(exc) from exc
     except RecursionError:
         raise _nesting_error() from None
-    return canonical_nquads(dataset, hash_name)

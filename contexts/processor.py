@@ -32,6 +32,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from frozendict import frozendict
@@ -39,7 +40,33 @@ from pyld import jsonld as pyld_jsonld
 
 from contexts.loader import pinned_urls
 
-__all__ = ["MemoizingProcessor", "NodeMapProcessor", "clear_memo", "iri_memo_size", "memo_size"]
+__all__ = [
+    "PYLD_CRASHES",
+    "MemoizingProcessor",
+    "NodeMapProcessor",
+    "clear_memo",
+    "iri_memo_size",
+    "memo_size",
+    "raised_inside_pyld",
+]
+
+#: Plain Python exceptions pyld lets escape on some malformed contexts (``{"@vocab": null}``
+#: in a top-level context raises KeyError, ``"x y"`` as an inner ``@context`` ValueError).
+PYLD_CRASHES = (KeyError, ValueError, TypeError)
+
+
+def raised_inside_pyld(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback belongs to the pyld package, i.e.
+    pyld crashed on bad input rather than our own code failing."""
+    tb: TracebackType | None = exc.__traceback__
+    last: TracebackType | None = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None:
+        return False
+    module = last.tb_frame.f_globals.get("__name__", "")
+    return isinstance(module, str) and (module == "pyld" or module.startswith("pyld."))
+
 
 _MAX_ENTRIES = 512
 

@@ -102,34 +102,67 @@ def escape_literal(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
+def _term(component: dict[str, Any]) -> str:
+    """A subject, object or graph name in canonical N-Quads form (blank nodes by label)."""
+    kind = component["type"]
+    if kind == "IRI":
+        return f"<{component['value']}>"
+    if kind == "blank node":
+        label: str = component["value"]
+        return label
+    text = f'"{escape_literal(component["value"])}"'
+    datatype = component["datatype"]
+    if datatype == _RDF_LANGSTRING:
+        if component.get("language"):
+            text += "@" + component["language"]
+    elif datatype != _XSD_STRING:
+        text += f"^^<{datatype}>"
+    return text
+
+
 def serialize_quad(quad: dict[str, Any]) -> str:
     """One quad in canonical N-Quads form, ending in ``" .\\n"``.
 
     ``quad`` is pyld's dataset shape: ``subject``/``predicate``/``object``/optional
     ``name``, each ``{"type": "IRI"|"blank node"|"literal", "value": ...}``.
     """
-    s = quad["subject"]
-    o = quad["object"]
-    subject = f"<{s['value']}>" if s["type"] == "IRI" else s["value"]
+    subject = _term(quad["subject"])
     predicate = quad["predicate"]["value"]
-    if o["type"] == "IRI":
-        obj = f"<{o['value']}>"
-    elif o["type"] == "blank node":
-        obj = o["value"]
-    else:
-        obj = f'"{escape_literal(o["value"])}"'
-        datatype = o["datatype"]
-        if datatype == _RDF_LANGSTRING:
-            if o.get("language"):
-                obj += "@" + o["language"]
-        elif datatype != _XSD_STRING:
-            obj += f"^^<{datatype}>"
+    obj = _term(quad["object"])
     name = quad.get("name")
     if name is None:
         return f"{subject} <{predicate}> {obj} .\n"
-    graph = name["value"]
-    graph = graph if graph.startswith("_:") else f"<{graph}>"
-    return f"{subject} <{predicate}> {obj} {graph} .\n"
+    return f"{subject} <{predicate}> {obj} {_term(name)} .\n"
+
+
+class _Template:
+    """One quad's canonical N-Quads text with its blank nodes left open.
+
+    Serializing a quad is most of RDFC-1.0's own time: each is written once per blank node
+    it holds ("Hash First Degree Quads") and once at the end. The IRIs and literals are
+    written here once; only blank node labels change between those writings.
+    """
+
+    __slots__ = ("graph", "graph_label", "middle", "object_label", "subject", "subject_label")
+
+    def __init__(self, quad: dict[str, Any]) -> None:
+        s, o = quad["subject"], quad["object"]
+        name = quad.get("name")
+        self.subject_label = s["value"] if s["type"] == "blank node" else None
+        self.subject = "" if self.subject_label else _term(s)
+        self.object_label = o["value"] if o["type"] == "blank node" else None
+        obj = "" if self.object_label else _term(o)
+        # " <predicate> " + object text when the object is not a blank node
+        self.middle = f" <{quad['predicate']['value']}> {obj}"
+        self.graph_label = name["value"] if name and name["type"] == "blank node" else None
+        self.graph = "" if name is None or self.graph_label else " " + _term(name)
+
+    def text(self, label: Any) -> str:
+        """The quad with each blank node written as ``label(its label)``."""
+        subject = label(self.subject_label) if self.subject_label else self.subject
+        middle = self.middle + label(self.object_label) if self.object_label else self.middle
+        graph = " " + label(self.graph_label) if self.graph_label else self.graph
+        return f"{subject}{middle}{graph} .\n"
 
 
 def _copy_issuer(issuer: IdentifierIssuer) -> IdentifierIssuer:
@@ -165,6 +198,7 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         self._min_work = min_work
         self._work_left = min_work
         self.work_done = 0
+        self._templates: dict[int, _Template] = {}  # id(quad) -> its template; quads are held
 
     def _charge(self, units: int) -> None:
         """Spend ``units`` of Hash N-Degree Quads work; raise when the budget is spent."""
@@ -183,18 +217,19 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
     def canonicalize(self, dataset: dict[str, list[dict[str, Any]]]) -> str:
         """RDFC-1.0 section 4.4 "Canonicalization Algorithm", steps 1-7, as N-Quads."""
         # 2) blank node to quads map
+        templates = self._templates
         for graph_name, triples in dataset.items():
             for quad in triples:
                 if graph_name != "@default":
                     kind = "blank node" if graph_name.startswith("_:") else "IRI"
                     quad["name"] = {"type": kind, "value": graph_name}
                 self.quads.append(quad)
-                for key, component in quad.items():
-                    if key == "predicate" or component["type"] != "blank node":
-                        continue
-                    self.blank_node_info.setdefault(component["value"], {"quads": []})[
-                        "quads"
-                    ].append(quad)
+                template = _Template(quad)
+                templates[id(quad)] = template
+                # one entry per blank node component (a quad linking a node to itself twice)
+                for label in (template.subject_label, template.object_label, template.graph_label):
+                    if label is not None:
+                        self.blank_node_info.setdefault(label, {"quads": []})["quads"].append(quad)
 
         if len(self.blank_node_info) > self._max_blank_nodes:
             raise CanonicalizationLimitError(
@@ -236,15 +271,8 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
                     self.canonical_issuer.get_id(existing)
 
         # 7) relabel and serialize (section 4.7)
-        prefix = self.canonical_issuer.prefix
-        normalized = []
-        for quad in self.quads:
-            for key, component in quad.items():
-                if key == "predicate":
-                    continue
-                if component["type"] == "blank node" and not component["value"].startswith(prefix):
-                    component["value"] = self.canonical_issuer.get_id(component["value"])
-            normalized.append(serialize_quad(quad))
+        canonical = self.canonical_issuer.get_id
+        normalized = [templates[id(quad)].text(canonical) for quad in self.quads]
         normalized.sort()
         return "".join(normalized)
 
@@ -254,16 +282,12 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         if "hash" in info:
             cached: str = info["hash"]
             return cached
-        nquads = []
-        for quad in info["quads"]:
-            relabelled = {}
-            for key, component in quad.items():
-                if key != "predicate" and component["type"] == "blank node":
-                    label = "_:a" if component["value"] == id_ else "_:z"
-                    component = {**component, "value": label}
-                relabelled[key] = component
-            nquads.append(serialize_quad(relabelled))
-        nquads.sort()
+
+        def label(value: str) -> str:
+            return "_:a" if value == id_ else "_:z"
+
+        templates = self._templates
+        nquads = sorted(templates[id(quad)].text(label) for quad in info["quads"])
         digest: str = self.hash_nquads(nquads)
         info["hash"] = digest
         return digest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base58
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,3 +60,11 @@ def test_property_round_trip(data: bytes, base: multibase.Base) -> None:
     encoded = multibase.encode(data, base)
     assert encoded[0] == ("z" if base == "base58btc" else "u")
     assert multibase.decode(encoded) == data
+
+
+@given(st.binary(max_size=100).map(lambda data: b"\0" * (data[:1] == b"\0") * 3 + data))
+def test_base58_equals_the_base58_package(data: bytes) -> None:
+    # An independent implementation: the same text for the same bytes, and back.
+    text = base58.b58encode(data).decode("ascii")
+    assert multibase.encode(data) == "z" + text
+    assert multibase.decode("z" + text) == data
