@@ -13,6 +13,7 @@ Errors: ``PARSING_ERROR`` (not JSON / not a JWT / not UTF-8 / an unreadable PDF)
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -91,8 +92,20 @@ def require_unicode_text(value: Any) -> None:
     surrogate: JSON can escape one (``"\\ud800"``), but it is not Unicode text (RFC 7493
     section 2.1), so it can be neither canonicalized nor signed nor sent back as UTF-8.
 
-    Iterative, so any nesting depth is safe.
+    Iterative, so any nesting depth is safe. JSON values are first written by the C encoder
+    (strings as they are), which fails exactly on a lone surrogate; only what it cannot
+    write (very deep nesting, non-JSON types) is walked here.
     """
+    try:
+        json.dumps(value, ensure_ascii=False, check_circular=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParsingError(
+            "the input holds a lone surrogate (\\ud800-\\udfff), not Unicode text"
+        ) from None
+    except (RecursionError, TypeError, ValueError):
+        pass
+    else:
+        return
     stack = [value]
     while stack:
         item = stack.pop()
