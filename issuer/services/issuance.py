@@ -13,12 +13,17 @@ For each award that became due (:func:`issuer.domain.awards.due_awards`), one tr
    ``SELF_VERIFICATION_FAILED`` and nothing is stored;
 6. store the exact signed JSON text, the MMS's component links and an audit entry; commit.
 
+Evaluation (:func:`evaluate_learners`) issues all of one learner's due awards in one such
+transaction (an MMS after the COAs it stacks), and reads once per run what does not change
+from one award to the next (:class:`IssuanceRun`: the catalogue, our issuers as the trust
+list, each issuer's signing key, our status lists as verified for self-verification).
+
 The partial unique index over (learner, award_type, achievement_code) of unrevoked awards is
-the last line of defence: a concurrent duplicate fails at commit and is counted as already
-issued. A revoked award counts as held, so evaluation never replaces it on its own: a
-replacement is an explicit admin act (:mod:`issuer.services.reissue`, which reuses
-:func:`issue_award_in`). A crash before commit loses only
-work that the next run redoes; a crash after commit leaves a complete award.
+the last line of defence: a concurrent duplicate fails at commit and the learner is evaluated
+again (what was issued meanwhile is then held). A revoked award counts as held, so
+evaluation never replaces it on its own: a replacement is an explicit admin act
+(:mod:`issuer.services.reissue`, which reuses :func:`issue_award_in`). A crash before commit
+loses only work that the next run redoes; a crash after commit leaves complete awards.
 """
 
 from __future__ import annotations
@@ -79,9 +84,12 @@ from issuer.services.status import OwnStatusListFetcher
 from issuer.services.vcapi import record_vcapi_credential
 from issuer.vcdm import VC1_CONTEXT, validity_period
 from keys.dataintegrity import add_proof
+from keys.fetch import DEFAULT_JSON_ACCEPT, FetchResponse
+from keys.keypair import KeyPair
 from verifier import (
     TrustedIssuer,
     TrustList,
+    Verifier,
     check_related_resources,
     check_schema,
     verify_credential,
@@ -90,6 +98,7 @@ from verifier import (
 __all__ = [
     "BSL_CONTEXT",
     "Catalogue",
+    "IssuanceRun",
     "StatusEntryNotAllowedError",
     "evaluate_learner",
     "evaluate_learners",
@@ -141,6 +150,80 @@ def load_catalogue(session: Session) -> Catalogue:
         programme_issuers={p.code: p.issuer_id for p in progs},
         programmes_of=programmes_of,
     )
+
+
+class _RunStatusFetcher:
+    """Our own status lists for a run's self-verifications, read through the session of the
+    award's transaction (:class:`OwnStatusListFetcher`); nothing else is fetched."""
+
+    def __init__(self, rt: Runtime, session: Session) -> None:
+        self._rt = rt
+        self.session = session
+
+    def get_json(self, url: str, *, accept: str = DEFAULT_JSON_ACCEPT) -> Any:
+        """The parsed list credential."""
+        return OwnStatusListFetcher(self._rt, self.session).get_json(url, accept=accept)
+
+    def get_bytes(self, url: str, *, accept: str = "*/*") -> FetchResponse:
+        """The list credential's bytes."""
+        return OwnStatusListFetcher(self._rt, self.session).get_bytes(url, accept=accept)
+
+
+@dataclass
+class IssuanceRun:
+    """What one evaluation run reads once and reuses for the awards it issues.
+
+    The catalogue is read when the run starts and our issuers (the self-verification trust
+    list) when the first award needs them. Each issuer's signing key is read once per
+    transaction (:meth:`begin`: one learner's awards), so a key rotated or retired by another
+    process is not used past the transaction in which it was read.
+
+    Self-verification keeps one :class:`verifier.Verifier` for the run, so each of our status
+    lists is fetched from the database, verified and decoded once per run, not once per award:
+    an index just allocated reads 0 in every version of its list (only issued credentials'
+    bits are ever set), and a list opened during the run is read through the transaction that
+    opened it. :meth:`forget_status_lists` drops them when a transaction rolls back.
+    """
+
+    catalogue: Catalogue
+    issuers: dict[int, IssuerView] = field(default_factory=dict)
+    _keys: dict[int, KeyPair] = field(default_factory=dict, init=False, repr=False)
+    _fetcher: _RunStatusFetcher | None = field(default=None, init=False, repr=False)
+    _verifier: Verifier | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def start(cls, rt: Runtime) -> IssuanceRun:
+        """A run over the current catalogue."""
+        with rt.reading() as session:
+            return cls(load_catalogue(session))
+
+    def begin(self) -> None:
+        """A new transaction: signing keys are read again when next needed."""
+        self._keys.clear()
+
+    def signing_key(self, rt: Runtime, issuer: IssuerView) -> KeyPair:
+        """The issuer's signing key, read once per transaction (see
+        :func:`issuer.services.issuers.signing_key` for its errors)."""
+        key = self._keys.get(issuer.id)
+        if key is None:
+            key = self._keys[issuer.id] = signing_key(rt, issuer)
+        return key
+
+    def verifier_in(self, rt: Runtime, session: Session) -> Verifier:
+        """The run's self-verifier, reading our status lists through ``session``."""
+        if self._fetcher is None or self._verifier is None:
+            self._fetcher = _RunStatusFetcher(rt, session)
+            self._verifier = Verifier(
+                resolver=rt.resolver, fetcher=self._fetcher, trust=own_issuers(rt)
+            )
+        self._fetcher.session = session
+        return self._verifier
+
+    def forget_status_lists(self) -> None:
+        """Drop the verified status lists (a transaction that may have opened one rolled
+        back)."""
+        self._fetcher = None
+        self._verifier = None
 
 
 def learner_progress(session: Session, catalogue: Catalogue, learner_id: int) -> LearnerProgress:
@@ -228,6 +311,7 @@ def verify_own(
     at: datetime,
     session: Session | None = None,
     tolerate: frozenset[str] = frozenset(),
+    verifier: Verifier | None = None,
 ) -> None:
     """Verify a credential we signed (JSON-LD, or a VC-JWT as text) with the verifier's code.
     Raises ``SELF_VERIFICATION_FAILED`` (detail lists the verifier's error codes).
@@ -240,25 +324,31 @@ def verify_own(
     ``tolerate``: errors that do not make the check fail, by ``CODE`` or ``CODE@/pointer``
     (VC-API issue: an expired credential, a status of a type or list the issuer does not
     manage). A credential with several status entries (suspension on) is checked against its
-    schema with the revocation entry only (OB 3.0 allows one).
+    schema with the revocation entry only (OB 3.0 allows one). ``verifier``: a run's verifier
+    (:meth:`IssuanceRun.verifier_in`, which already reads our lists through ``session`` and
+    trusts our issuers), so its cache of verified status lists serves every award of the run.
     """
     if session is None:
         with rt.reading() as reading:
-            verify_own(rt, credential, at=at, session=reading, tolerate=tolerate)
+            verify_own(rt, credential, at=at, session=reading, tolerate=tolerate, verifier=verifier)
         return
     # OB 3.0 / CLR 2.0 allow one credentialStatus; with suspension on (a list of two, a
     # documented trade-off) the schema is checked on a copy holding the revocation entry only.
     several = not isinstance(credential, str) and isinstance(
         credential.get("credentialStatus"), list
     )
-    report = verify_credential(
-        credential if isinstance(credential, str) else dict(credential),
-        at=at,
-        resolver=rt.resolver,
-        fetcher=OwnStatusListFetcher(rt, session),
-        trust=own_issuers(rt),
-        check_schema=not several,
-    )
+    data = credential if isinstance(credential, str) else dict(credential)
+    if verifier is not None:
+        report = verifier.verify(data, at=at, check_schema=not several)
+    else:
+        report = verify_credential(
+            data,
+            at=at,
+            resolver=rt.resolver,
+            fetcher=OwnStatusListFetcher(rt, session),
+            trust=own_issuers(rt),
+            check_schema=not several,
+        )
     if several and not isinstance(credential, str):
         try:
             check_schema(_revocation_only(credential))
@@ -284,9 +374,12 @@ def secure_credential(
     session: Session | None = None,
     verify_at: datetime | None = None,
     tolerate: frozenset[str] = frozenset(),
+    run: IssuanceRun | None = None,
 ) -> dict[str, Any]:
     """Sign ``unsigned`` with the issuer's current key, then self-verify (status lists read
     through ``session`` when given) at ``verify_at`` (default ``at``). Stores nothing.
+    ``run`` (with ``session``): take the key, trust list and verified status lists from the
+    evaluation run instead of reading them again.
 
     Signing clock guard: ``at`` is the signing moment (the proof's ``created``); a
     ``validFrom`` later than it is refused with ``SELF_VERIFICATION_FAILED`` for the
@@ -294,7 +387,7 @@ def secure_credential(
     valid after it was signed."""
     if verify_at is None:
         _check_not_future(unsigned, at)
-    key = signing_key(rt, issuer)
+    key = signing_key(rt, issuer) if run is None else run.signing_key(rt, issuer)
     verification_method = key.id or issuer.verification_method
     signed = add_proof(
         unsigned,
@@ -304,7 +397,10 @@ def secure_credential(
         created=at,
     )
     _ensure_pinned(rt, issuer, verification_method)
-    verify_own(rt, signed, at=verify_at or at, session=session, tolerate=tolerate)
+    verifier = None if run is None or session is None else run.verifier_in(rt, session)
+    verify_own(
+        rt, signed, at=verify_at or at, session=session, tolerate=tolerate, verifier=verifier
+    )
     return signed
 
 
@@ -467,31 +563,60 @@ def _issuer_for(rt: Runtime, issuers: dict[int, IssuerView], issuer_id: int) -> 
     return issuers[issuer_id]
 
 
-def _issue_one(
-    rt: Runtime,
-    catalogue: Catalogue,
-    issuers: dict[int, IssuerView],
-    learner_id: int,
-    due: DueAward,
-    *,
-    actor: str,
-) -> AwardView | None:
-    """Issue one due award in its own transaction; ``None`` when it turned out to be held
-    (revoked awards count as held: automatic evaluation never replaces them)."""
-    with rt.transaction() as session:
-        learner = session.get(Learner, learner_id, with_for_update=True)
-        if learner is None:
-            raise NotFoundError(f"no learner #{learner_id}")
-        exists = session.scalar(
-            select(Award.id).where(
-                Award.learner_id == learner_id,
-                Award.award_type == due.award_type,
-                Award.achievement_code == due.achievement_code,
-            )
-        )
-        if exists is not None:
-            return None
-        return issue_award_in(rt, session, catalogue, learner, due, actor=actor, issuers=issuers)
+def _due(
+    session: Session, catalogue: Catalogue, learner_id: int
+) -> tuple[LearnerProgress, Sequence[DueAward]]:
+    """The learner's progress and the awards due and not held (revoked ones count as held:
+    automatic evaluation never replaces them)."""
+    progress = learner_progress(session, catalogue, learner_id)
+    held, unusable = _held(session, learner_id)
+    due = due_awards(
+        list(catalogue.micro_credentials.values()),
+        list(catalogue.programmes.values()),
+        progress,
+        held,
+        unusable_coas=unusable,
+    )
+    return progress, due
+
+
+#: Attempts at one learner's transaction when a concurrent duplicate makes it fail at commit.
+_ATTEMPTS: Final = 3
+
+
+def _issue_due(rt: Runtime, run: IssuanceRun, learner_id: int, *, actor: str) -> list[AwardView]:
+    """Issue every award due to the learner in one transaction, read under the learner's row
+    lock (a replay or another process may have issued some)."""
+    for _ in range(_ATTEMPTS):
+        committed = False
+        try:
+            with rt.transaction() as session:
+                run.begin()
+                learner = session.get(Learner, learner_id, with_for_update=True)
+                if learner is None:
+                    raise NotFoundError(f"no learner #{learner_id}")
+                progress, due = _due(session, run.catalogue, learner_id)
+                views = [
+                    issue_award_in(
+                        rt,
+                        session,
+                        run.catalogue,
+                        learner,
+                        item,
+                        actor=actor,
+                        run=run,
+                        progress=progress,
+                    )
+                    for item in due
+                ]
+            committed = True
+            return views
+        except IntegrityError:
+            continue  # another process issued one of them after our check: evaluate again
+        finally:
+            if not committed:
+                run.forget_status_lists()
+    return []
 
 
 def issue_award_in(
@@ -505,6 +630,8 @@ def issue_award_in(
     issuers: dict[int, IssuerView] | None = None,
     award_id: str | None = None,
     replaces: str | None = None,
+    run: IssuanceRun | None = None,
+    progress: LearnerProgress | None = None,
 ) -> AwardView:
     """Build, sign, self-verify and store ``due`` for ``learner`` inside ``session``.
 
@@ -513,9 +640,11 @@ def issue_award_in(
     (default: a fresh one); ``replaces`` is the id of the award this one replaces (recorded in
     ``replaces_id`` and in the ``award.issue`` audit entry). An MMS stacks the learner's active
     COAs. Raises ``NOT_ELIGIBLE`` (an MMS component without an active COA), ``NOT_FOUND``,
-    ``SELF_VERIFICATION_FAILED`` and the signing errors.
+    ``SELF_VERIFICATION_FAILED`` and the signing errors. ``run``: an evaluation run whose
+    issuers, keys and verified status lists are reused (see :class:`IssuanceRun`);
+    ``progress``: the learner's progress as read in this transaction (default: read it).
     """
-    known = {} if issuers is None else issuers
+    known = run.issuers if run is not None else {} if issuers is None else issuers
     learner_id = learner.id
     if award_id is None:
         award_id = str(uuid.uuid4())
@@ -564,7 +693,8 @@ def issue_award_in(
                 credential_status=status,
             )
         else:
-            progress = learner_progress(session, catalogue, learner_id)
+            if progress is None:
+                progress = learner_progress(session, catalogue, learner_id)
             unsigned = build_coa(
                 mc,
                 identity,
@@ -576,7 +706,7 @@ def issue_award_in(
                 programmes=programmes,
                 credential_status=status,
             )
-    signed = secure_credential(rt, issuer, unsigned, at=at, session=session)
+    signed = secure_credential(rt, issuer, unsigned, at=at, session=session, run=run)
     text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
     award = Award(
         id=award_id,
@@ -593,28 +723,39 @@ def issue_award_in(
         replaces_id=replaces,
     )
     session.add(award)
-    session.flush()
+    if components:
+        session.flush()  # the component links reference the new row
     for component in components:
         session.add(AwardComponent(award_id=award_id, component_award_id=component.id))
+    # The award, its links and audit entry are flushed together with the next award's (or at
+    # commit): one flush per award instead of one per row. A duplicate still fails at commit.
+    view = award_view(award, learner.external_id, issuer.slug)
+    with session.no_autoflush:
+        _record_issued(session, view, signed, at=at, actor=actor)
+    return view
+
+
+def _record_issued(
+    session: Session, view: AwardView, signed: Mapping[str, Any], *, at: datetime, actor: str
+) -> None:
+    """The award's audit entry and outbox events."""
     audit.record(
         session,
         at=at,
         actor=actor,
         action="award.issue",
         target_type="award",
-        target_id=award_id,
+        target_id=view.id,
         detail={
-            "awardType": due.award_type,
-            "achievement": due.achievement_code,
-            "learner": learner.external_id,
-            "credentialId": credential_id,
+            "awardType": view.award_type,
+            "achievement": view.achievement_code,
+            "learner": view.learner,
+            "credentialId": view.credential_id,
             "verificationMethod": signed["proof"]["verificationMethod"],
-            **({"replaces": replaces} if replaces else {}),
+            **({"replaces": view.replaces} if view.replaces else {}),
         },
     )
-    view = award_view(award, learner.external_id, issuer.slug)
     record_award_issued(session, view, at=at)  # outbox: award.issued, learner mail per batch
-    return view
 
 
 def _status(
@@ -646,31 +787,15 @@ def _component_coas(session: Session, learner_id: int, units: Sequence[str]) -> 
 def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) -> list[AwardView]:
     """Issue every award that is due and not held for each learner (idempotent).
 
-    Each award is its own transaction; a concurrent duplicate (unique violation) is skipped.
+    Each learner's awards are one transaction (:func:`_issue_due`: what is due is read once,
+    under the learner's row lock). A concurrent duplicate (unique violation) makes the learner
+    be evaluated again.
     Returns the awards this call issued.
     """
-    with rt.reading() as session:
-        catalogue = load_catalogue(session)
-    issuers: dict[int, IssuerView] = {}
+    run = IssuanceRun.start(rt)
     issued: list[AwardView] = []
     for learner_id in learner_ids:
-        with rt.reading() as session:
-            progress = learner_progress(session, catalogue, learner_id)
-            held, unusable = _held(session, learner_id)
-        due = due_awards(
-            list(catalogue.micro_credentials.values()),
-            list(catalogue.programmes.values()),
-            progress,
-            held,
-            unusable_coas=unusable,
-        )
-        for item in due:
-            try:
-                view = _issue_one(rt, catalogue, issuers, learner_id, item, actor=actor)
-            except IntegrityError:
-                continue  # another process issued it between our check and our commit
-            if view is not None:
-                issued.append(view)
+        issued.extend(_issue_due(rt, run, learner_id, actor=actor))
     return issued
 
 
