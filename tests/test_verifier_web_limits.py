@@ -8,12 +8,12 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contexts.errors import SijilError
 from verifier.links import pack_credential, unpack_credential, verification_link
-from webplatform.jsonbody import check_json_depth, parse_json_bytes
+from webplatform.jsonbody import JsonTooDeepError, check_json_depth, parse_json_bytes
 
 CREDENTIAL = {
     "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -128,3 +128,36 @@ def test_broken_links_raise_their_codes(packed: str, code: str) -> None:
     with pytest.raises(SijilError) as excinfo:
         unpack_credential(packed)
     assert code_of(excinfo) == code
+
+
+def _depth_by_characters(text: str, max_depth: int) -> bool:
+    """The character-by-character scan (the reference): does ``text`` nest too deep?"""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet='[]{}"\\a\n', max_size=80), st.integers(0, 6))
+def test_depth_check_equals_the_character_scan(text: str, max_depth: int) -> None:
+    try:
+        check_json_depth(text, max_depth)
+        refused = False
+    except JsonTooDeepError:
+        refused = True
+    assert refused is _depth_by_characters(text, max_depth)

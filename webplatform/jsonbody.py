@@ -13,6 +13,7 @@ Errors: :class:`RequestTooLargeError` (``REQUEST_TOO_LARGE``, 413),
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from contexts.errors import ParsingError, SijilError
@@ -49,30 +50,28 @@ class JsonTooDeepError(SijilError):
     http_status = 400
 
 
+#: A JSON string (escapes included; unterminated runs to the end) or one bracket.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+
+
 def check_json_depth(text: str, max_depth: int) -> None:
     """Raise :class:`JsonTooDeepError` when ``text`` nests deeper than ``max_depth``.
 
     A single linear scan that skips string contents (and their escapes); it does not validate
-    the JSON, :func:`json.loads` does that afterwards.
+    the JSON, :func:`json.loads` does that afterwards. Text with no more brackets than
+    ``max_depth`` cannot nest deeper (most requests); otherwise the regular expression engine
+    skips strings and only brackets are counted here.
     """
+    if text.count("[") + text.count("{") <= max_depth:
+        return
     depth = 0
-    in_string = False
-    escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    for token in _STRING_OR_BRACKET.findall(text):
+        first = token[0]
+        if first == "[" or first == "{":
             depth += 1
             if depth > max_depth:
                 raise JsonTooDeepError(f"JSON input nests deeper than {max_depth} levels")
-        elif ch in "]}":
+        elif first != '"':
             depth -= 1
 
 
