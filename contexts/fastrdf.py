@@ -312,7 +312,7 @@ class _Walker:
             if not values:
                 raise _OutsideSubsetError
             for item in values:
-                if isinstance(item, Mapping):
+                if type(item) is dict or isinstance(item, Mapping):
                     if plan.in_graph:
                         graph_id = self.issuer.get_id(None)
                         self.graphs[graph].setdefault(graph_id, {"@id": graph_id})
@@ -416,16 +416,17 @@ def graph_triples(
     pyld's own ``_object_to_rdf`` (numbers, booleans, doubles)."""
     triples: list[dict[str, Any]] = []
     object_to_rdf = processor._object_to_rdf
+    rdf_type = {"type": "IRI", "value": _RDF_TYPE}
+    # Component dicts are shared between triples: contexts.rdfc never mutates them.
     for id_, node in sorted(graph.items()):
-        subject_type = "blank node" if id_.startswith("_:") else "IRI"
+        subject = {"type": "blank node" if id_.startswith("_:") else "IRI", "value": id_}
         for property_, items in sorted(node.items()):
             if property_ == "@type":
-                predicate = _RDF_TYPE
                 for type_ in items:
                     triples.append(
                         {
-                            "subject": {"type": subject_type, "value": id_},
-                            "predicate": {"type": "IRI", "value": predicate},
+                            "subject": subject,
+                            "predicate": rdf_type,
                             "object": {
                                 "type": "blank node" if type_.startswith("_:") else "IRI",
                                 "value": type_,
@@ -435,6 +436,7 @@ def graph_triples(
                 continue
             if property_ == "@id":
                 continue
+            predicate = {"type": "IRI", "value": property_}
             for item in items:
                 target = item.get("@id")
                 if target is not None:
@@ -453,13 +455,7 @@ def graph_triples(
                         }
                     else:
                         object_ = object_to_rdf(item, issuer, triples, options)
-                triples.append(
-                    {
-                        "subject": {"type": subject_type, "value": id_},
-                        "predicate": {"type": "IRI", "value": property_},
-                        "object": object_,
-                    }
-                )
+                triples.append({"subject": subject, "predicate": predicate, "object": object_})
     return triples
 
 

@@ -145,11 +145,17 @@ class _Template:
 
     __slots__ = ("graph", "graph_label", "middle", "object_label", "subject", "subject_label")
 
-    def __init__(self, quad: dict[str, Any]) -> None:
+    def __init__(self, quad: dict[str, Any], subjects: dict[int, str]) -> None:
         s, o = quad["subject"], quad["object"]
         name = quad.get("name")
         self.subject_label = s["value"] if s["type"] == "blank node" else None
-        self.subject = "" if self.subject_label else _term(s)
+        if self.subject_label:
+            self.subject = ""
+        else:  # a subject dict shared by several quads is written once (``subjects``)
+            written = subjects.get(id(s))
+            if written is None:
+                written = subjects[id(s)] = _term(s)
+            self.subject = written
         self.object_label = o["value"] if o["type"] == "blank node" else None
         obj = "" if self.object_label else _term(o)
         # " <predicate> " + object text when the object is not a blank node
@@ -177,6 +183,9 @@ def _copy_issuer(issuer: IdentifierIssuer) -> IdentifierIssuer:
 
 class _Rdfc10(URDNA2015):  # type: ignore[misc]
     """pyld's URDNA2015 steps with the canonical N-Quads serialization above.
+
+    The dataset's quads and their component dicts are never mutated (a quad only gains its
+    ``name``), so callers may share one component dict between quads.
 
     Only the two methods that serialize quads are replaced; the blank node labelling
     (sections 4.4-4.9) is pyld's. ``hash_name`` is RDFC-1.0's "hash algorithm"
@@ -218,13 +227,14 @@ class _Rdfc10(URDNA2015):  # type: ignore[misc]
         """RDFC-1.0 section 4.4 "Canonicalization Algorithm", steps 1-7, as N-Quads."""
         # 2) blank node to quads map
         templates = self._templates
+        subjects: dict[int, str] = {}  # id(subject dict) -> its text; the quads hold them
         for graph_name, triples in dataset.items():
             for quad in triples:
                 if graph_name != "@default":
                     kind = "blank node" if graph_name.startswith("_:") else "IRI"
                     quad["name"] = {"type": kind, "value": graph_name}
                 self.quads.append(quad)
-                template = _Template(quad)
+                template = _Template(quad, subjects)
                 templates[id(quad)] = template
                 # one entry per blank node component (a quad linking a node to itself twice)
                 for label in (template.subject_label, template.object_label, template.graph_label):

@@ -14,6 +14,8 @@ DID is ``INVALID_DID`` (a ``MALFORMED_VALUE_ERROR`` subclass).
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from contexts import loader
@@ -89,7 +91,22 @@ def key_for_did_key(did_or_url: str) -> KeyPair:
 def resolve_did_key(did_or_url: str) -> dict[str, Any]:
     """The Multikey-form DID document of a did:key DID (a fragment is ignored if it is
     the key's own). Raises ``INVALID_DID``.
+
+    A pure function of its argument, resolved once per distinct DID (bounded cache; a
+    fresh copy each call, refusals are not cached).
     """
+    if not isinstance(did_or_url, str):
+        return _did_key_document(did_or_url)  # refused there, with INVALID_DID
+    document: dict[str, Any] = json.loads(_did_key_document_text(did_or_url))
+    return document
+
+
+@lru_cache(maxsize=1024)
+def _did_key_document_text(did_or_url: str) -> str:
+    return json.dumps(_did_key_document(did_or_url))
+
+
+def _did_key_document(did_or_url: str) -> dict[str, Any]:
     key = key_for_did_key(did_or_url)
     did = key.controller
     vm_id = key.id
