@@ -27,11 +27,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from issuer.outbox.models import BatchAward, OutboxEvent
 
@@ -104,6 +104,25 @@ def _insert(session: Session) -> Callable[..., Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+_EVENT_INSERTS: dict[str, Any] = {}
+
+
+def _event_insert(session: Session) -> Any:
+    """``INSERT INTO outbox_events ... ON CONFLICT (key) DO NOTHING``, built once per dialect
+    (the values are passed as parameters, so no statement is built per event)."""
+    name = session.get_bind().dialect.name
+    stmt = _EVENT_INSERTS.get(name)
+    if stmt is None:
+        events = cast("Table", OutboxEvent.__table__)
+        stmt = (
+            _insert(session)(events)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(events.c.id)
+        )
+        _EVENT_INSERTS[name] = stmt
+    return stmt
+
+
 def emit(
     session: Session,
     kind: str,
@@ -119,28 +138,61 @@ def emit(
     whether the event is new. ``payload`` must be JSON-serializable; ``at`` is the change's time
     (the event is due at once).
     """
-    stmt = (
-        _insert(session)(OutboxEvent)
-        .values(
-            kind=kind,
-            key=key[:500],
-            batch=batch,
-            payload=dict(payload),
-            created_at=at,
-            available_at=at,
-            attempts=0,
-            delivered_to=[],
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    return session.execute(stmt.returning(text("1"))).first() is not None
+    params: dict[str, Any] = {
+        "kind": kind,
+        "key": key[:500],
+        "batch": batch,
+        "payload": dict(payload),
+        "created_at": at,
+        "available_at": at,
+        "attempts": 0,
+        "delivered_to": [],
+    }
+    if session.autoflush:  # as the ORM insert this replaces: pending rows are written first
+        session.flush()
+    return session.execute(_event_insert(session), params).first() is not None
+
+
+_NOTIFIED: Final = "sijil.outbox.notified"
+
+
+@dataclass
+class _Notified:
+    """The (batch, learner) pairs whose ``learner.notify`` this transaction already emitted."""
+
+    transaction: SessionTransaction
+    pairs: set[tuple[str, str]]
+
+
+def _notified(session: Session) -> set[tuple[str, str]]:
+    """This transaction's emitted pairs; empty again after a commit or any rollback."""
+    root = session.get_transaction()
+    if root is None:
+        return set()
+    memo = session.info.get(_NOTIFIED)
+    if not isinstance(memo, _Notified) or memo.transaction is not root:
+        memo = session.info[_NOTIFIED] = _Notified(root, set())
+    return memo.pairs
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_notified(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rollback (a savepoint's too) may have undone an emitted event: forget them all."""
+    session.info.pop(_NOTIFIED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_notified_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_NOTIFIED, None)
 
 
 def record_award_issued(session: Session, award: AwardView, *, at: datetime) -> None:
     """The issuance pipeline's hook, called in the award's transaction after it is stored.
 
     Emits ``award.issued``; inside a :func:`batch_scope` also records the award for the batch and,
-    when the batch mails learners, emits ``learner.notify`` once per (batch, learner).
+    when the batch mails learners, emits ``learner.notify`` once per (batch, learner). A
+    transaction that issues several awards to one learner emits (and tries) that event once.
     """
     batch = _CURRENT.get()
     emit(
@@ -162,6 +214,9 @@ def record_award_issued(session: Session, award: AwardView, *, at: datetime) -> 
         return
     session.add(BatchAward(batch=batch.id, award_id=award.id, recorded_at=at))
     if batch.notify:
+        emitted = _notified(session)
+        if (batch.id, award.learner) in emitted:
+            return
         emit(
             session,
             LEARNER_NOTIFY,
@@ -170,6 +225,7 @@ def record_award_issued(session: Session, award: AwardView, *, at: datetime) -> 
             at=at,
             batch=batch.id,
         )
+        emitted.add((batch.id, award.learner))
 
 
 def record_status_changed(

@@ -9,9 +9,10 @@ until OB allows several entries.
 
 Allocation (:class:`ListAllocator`, the runtime's ``status_allocator`` hook): the index is
 drawn with :func:`secrets.randbelow` over a list of :data:`LIST_SIZE` (131,072) entries (BSL
-section 6.1, herd privacy) and inserted into ``status_entries`` inside a savepoint;
+section 6.1, herd privacy) and inserted into ``status_entries`` with ``ON CONFLICT DO NOTHING``;
 ``UNIQUE(list_id, index)`` makes a collision (same draw, or another process's concurrent
-draw) fail, and the allocator draws again. Indices are never reused: rows are never deleted.
+draw) insert nothing, and the allocator draws again. Indices are never reused: rows are never
+deleted.
 When a collision shows the list has :data:`FULL_AT` (half) of its entries taken, it is marked
 full and the next credential opens a new list (``UNIQUE(issuer, purpose, sequence)`` settles
 two processes opening one at the same time). Half-full keeps the expected draws per
@@ -56,11 +57,12 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from contexts.errors import MalformedValueError, SijilError
 from issuer.db.models import Award, AwardComponent, Issuer, StatusEntry, StatusList
@@ -234,11 +236,74 @@ def _store_signed(rt: Runtime, session: Session, row: StatusList) -> None:
     row.etag = '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40] + '"'
 
 
+_MEMO: Final = "sijil.status_allocation"
+
+
+@dataclass
+class _Memo:
+    """What :class:`ListAllocator` remembers for one transaction of one session."""
+
+    transaction: SessionTransaction | None
+    suspension: dict[int, bool] = dataclasses.field(default_factory=dict)
+    open_lists: dict[tuple[int, str], StatusList] = dataclasses.field(default_factory=dict)
+
+
+def _memo(session: Session) -> _Memo:
+    """This transaction's memo: a new one after a commit or a rollback (see :func:`_forget`)."""
+    root = session.get_transaction()
+    if root is None:  # not in a transaction: nothing to remember across calls
+        return _Memo(None)
+    memo = session.info.get(_MEMO)
+    if not isinstance(memo, _Memo) or memo.transaction is not root:
+        memo = session.info[_MEMO] = _Memo(root)
+    return memo
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Any rollback (a savepoint's too) may have undone a list this memo names: forget it."""
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_MEMO, None)
+
+
+_ENTRY_INSERTS: dict[str, Any] = {}
+
+
+def _entry_insert(session: Session) -> Any:
+    """``INSERT INTO status_entries ... ON CONFLICT (list_id, index) DO NOTHING RETURNING id``
+    (a row back: recorded; none: the index was taken), built once per dialect (values are
+    passed as parameters). ``RETURNING``, not the cursor's ``rowcount``: not every driver
+    reports it for this statement."""
+    name = session.get_bind().dialect.name
+    stmt = _ENTRY_INSERTS.get(name)
+    if stmt is None:
+        insert = postgresql.insert if name == "postgresql" else sqlite.insert
+        entries = cast("Table", StatusEntry.__table__)
+        stmt = (
+            insert(entries)
+            .on_conflict_do_nothing(index_elements=["list_id", "index"])
+            .returning(entries.c.id)
+        )
+        _ENTRY_INSERTS[name] = stmt
+    return stmt
+
+
 class ListAllocator:
     """The runtime's ``status_allocator``: status entries for a credential about to be signed.
 
     Runs inside the award's transaction (an index is committed with its credential or not at
     all). ``draw`` is injectable for tests (default :func:`secrets.randbelow`).
+
+    Within one transaction the issuer's suspension switch and each purpose's open list are read
+    once (a transaction issues all the awards due to one learner); a rollback, a savepoint's
+    included, forgets them. An entry is recorded with ``INSERT ... ON CONFLICT DO NOTHING``: a
+    taken index (our draw, or another process's concurrent one) inserts no row and is drawn
+    again, with no savepoint and without aborting the transaction.
     """
 
     def __init__(
@@ -258,9 +323,15 @@ class ListAllocator:
         self, session: Session, issuer_id: int, credential_id: str
     ) -> Sequence[Mapping[str, Any]]:
         """One entry per enabled purpose. Raises ``STATUS_ALLOCATION_FAILED``."""
-        enabled = session.scalar(select(Issuer.suspension_enabled).where(Issuer.id == issuer_id))
+        memo = _memo(session)
+        enabled = memo.suspension.get(issuer_id)
         if enabled is None:
-            raise NotFoundError(f"no issuer #{issuer_id}")
+            enabled = session.scalar(
+                select(Issuer.suspension_enabled).where(Issuer.id == issuer_id)
+            )
+            if enabled is None:
+                raise NotFoundError(f"no issuer #{issuer_id}")
+            memo.suspension[issuer_id] = enabled
         purposes = ("revocation", "suspension") if enabled else ("revocation",)
         entries: list[Mapping[str, Any]] = []
         for purpose in purposes:
@@ -274,26 +345,22 @@ class ListAllocator:
     ) -> tuple[int, int]:
         """Draw and record a fresh ``(list id, index)``. Raises ``STATUS_ALLOCATION_FAILED``."""
         at = self._rt.now()
+        insert = _entry_insert(session)
         for _ in range(MAX_DRAWS):
             row = self._open_list(session, issuer_id, purpose, at)
             if is_signed_in_future(row, at):
                 self._resign(session, row.id, at)
             index = self._draw(row.size)
-            try:
-                with session.begin_nested():
-                    session.add(
-                        StatusEntry(
-                            list_id=row.id,
-                            index=index,
-                            credential_id=credential_id,
-                            value=0,
-                            allocated_at=at,
-                        )
-                    )
-            except IntegrityError:
-                self._close_if_full(session, row.id)
-                continue
-            return row.id, index
+            params = {
+                "list_id": row.id,
+                "index": index,
+                "credential_id": credential_id,
+                "value": 0,
+                "allocated_at": at,
+            }
+            if session.execute(insert, params).first() is not None:
+                return row.id, index
+            self._close_if_full(session, issuer_id, purpose, row.id)
         raise StatusAllocationError(f"no free {purpose} index after {MAX_DRAWS} draws")
 
     def _resign(self, session: Session, list_id: int, at: datetime) -> None:
@@ -303,14 +370,25 @@ class ListAllocator:
         if row is not None and not _is_current(row, at):
             _store_signed(self._rt, session, row)
 
-    def _close_if_full(self, session: Session, list_id: int) -> None:
+    def _close_if_full(self, session: Session, issuer_id: int, purpose: str, list_id: int) -> None:
         taken = session.scalar(
             select(func.count()).select_from(StatusEntry).where(StatusEntry.list_id == list_id)
         )
         if taken is not None and taken >= self._full_at:
             session.execute(update(StatusList).where(StatusList.id == list_id).values(is_full=True))
+            _memo(session).open_lists.pop((issuer_id, purpose), None)
 
     def _open_list(
+        self, session: Session, issuer_id: int, purpose: str, at: datetime
+    ) -> StatusList:
+        known = _memo(session).open_lists.get((issuer_id, purpose))
+        if known is not None:
+            return known
+        row = self._find_or_open(session, issuer_id, purpose, at)
+        _memo(session).open_lists[issuer_id, purpose] = row
+        return row
+
+    def _find_or_open(
         self, session: Session, issuer_id: int, purpose: str, at: datetime
     ) -> StatusList:
         while True:
