@@ -104,6 +104,7 @@ def test_gunicorn_configs_read_the_environment(tmp_path: Path) -> None:
         "SIJIL_FORWARDED_ALLOW_IPS": "10.0.0.2",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
+    env.pop("SIJIL_THREADS", None)
     results: dict[str, dict[str, Any]] = {}
     for name in ("issuer", "verifier"):
         done = subprocess.run(
@@ -119,6 +120,9 @@ def test_gunicorn_configs_read_the_environment(tmp_path: Path) -> None:
     issuer, verifier = results["issuer"], results["verifier"]
     assert issuer["bind"] == ["10.0.0.5:8000", "unix:/run/sijil.sock"]
     assert issuer["workers"] == verifier["workers"] == 3
+    # Measured (bench/RESULTS.md): threads add no throughput to CPU-bound verification, but
+    # keep a short request from waiting behind a long MMS or a did:web fetch.
+    assert verifier["threads"] == 4
     assert issuer["preload_app"] is False  # the issuer opens the database: never before fork
     assert verifier["preload_app"] is True
     assert issuer["timeout"] > verifier["timeout"]
