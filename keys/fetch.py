@@ -1,4 +1,5 @@
-"""The one outbound HTTP client: an SSRF-guarded fetcher for DID documents and status lists.
+"""The one outbound HTTP client: an SSRF-guarded fetcher for DID documents and status lists
+(and the staff sign-in provider: its metadata by GET, its token endpoint by a form POST).
 
 Verifying a credential makes sijil fetch URLs an untrusted document names (did:web
 documents, controller documents, status lists). :class:`SafeFetcher` is the only code
@@ -45,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from contexts.errors import SijilError
 
@@ -304,6 +305,32 @@ class SafeFetcher:
             return response
         raise FetchError(f"{url}: more than {self.max_redirects} redirects", url=url)
 
+    def post_form(
+        self,
+        url: str,
+        fields: Mapping[str, str],
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept: str = "application/json",
+    ) -> FetchResponse:
+        """POST ``fields`` as ``application/x-www-form-urlencoded`` to ``url`` (an OAuth token
+        endpoint): the same address policy, pinned connection, deadline and body cap as a GET.
+        Redirects are not followed (a 3xx is returned like any other answer); the caller
+        judges the status, so it can report a provider's error body. ``FetchError`` family.
+        """
+        deadline = time.monotonic() + self.total_timeout
+        if self._deadline is not None:
+            deadline = min(deadline, self._deadline)
+        body = urlencode(fields).encode("ascii")
+        extra = {
+            **(headers or {}),
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": str(len(body)),
+        }
+        return self._get_once(
+            url, accept=accept, deadline=deadline, method="POST", body=body, headers=extra
+        )
+
     # -- one hop -----------------------------------------------------------------------
 
     def _check_url(self, url: str) -> tuple[str, str, int, str, list[str]]:
@@ -353,7 +380,16 @@ class SafeFetcher:
             target += "?" + parts.query
         return scheme, host, port, target, [str(ip) for ip in checked]
 
-    def _get_once(self, url: str, *, accept: str, deadline: float) -> FetchResponse:
+    def _get_once(
+        self,
+        url: str,
+        *,
+        accept: str,
+        deadline: float,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchResponse:
         scheme, host, port, target, addresses = self._check_url(url)
         last_error: OSError | None = None
         for address in addresses:
@@ -374,7 +410,7 @@ class SafeFetcher:
                     host, port, address=address, timeout=min(self.timeout, remaining)
                 )
             try:
-                return self._exchange(conn, url, target, accept, deadline)
+                return self._exchange(conn, url, target, accept, deadline, method, body, headers)
             except TimeoutError as exc:
                 raise FetchTimeoutError(f"{url}: timed out", url=url) from exc
             except ssl.SSLError as exc:
@@ -394,11 +430,16 @@ class SafeFetcher:
         target: str,
         accept: str,
         deadline: float,
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResponse:
         conn.request(
-            "GET",
+            method,
             target,
+            body=body,
             headers={
+                **(headers or {}),
                 "Accept": accept,
                 "Accept-Encoding": "identity",
                 "User-Agent": self.user_agent,

@@ -94,6 +94,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     routes: dict[str, Route]
     requests: list[str]
+    posted: list[tuple[str, bytes, dict[str, str]]]
     stop: threading.Event
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -126,6 +127,15 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             return
 
+    def do_POST(self) -> None:
+        """Record the path, body and headers, then answer as for a GET."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self.server.posted.append(
+            (self.path, body, {k.lower(): v for k, v in self.headers.items()})
+        )
+        self.do_GET()
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: pytest output stays readable."""
 
@@ -137,6 +147,7 @@ class LocalServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.routes = dict(routes or {})
         self._server.requests = []
+        self._server.posted = []
         self._server.stop = threading.Event()
         self.tls = tls
         if tls is not None:
@@ -156,6 +167,11 @@ class LocalServer:
     def requests(self) -> list[str]:
         """Request paths received so far (in order)."""
         return self._server.requests
+
+    @property
+    def posted(self) -> list[tuple[str, bytes, dict[str, str]]]:
+        """POSTs received so far: (path, body, lower-cased headers)."""
+        return self._server.posted
 
     def url(self, path: str = "/", *, host: str | None = None) -> str:
         scheme = "https" if self.tls is not None else "http"

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _https import LocalServer, Route
 from console_support import ConsoleIssuer, console_issuer
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from contexts.errors import SijilError
 from issuer.console.models import StaffUser
 from issuer.console.oidc import (
     OIDC_EXTENSION,
@@ -228,7 +230,14 @@ def _token_for(provider: Provider, client_id: str, nonce: str, sub: str) -> str:
         0
     ]
     settings = OidcSettings(provider.issuer, client_id, "secret", allow_local=True)
-    return exchange_code(settings, discovery, code=code, verifier=verifier, redirect_uri=redirect)
+    return exchange_code(
+        settings,
+        discovery,
+        code=code,
+        verifier=verifier,
+        redirect_uri=redirect,
+        fetcher=SafeFetcher(allow_local=True),
+    )
 
 
 def _jwks(discovery: Discovery) -> dict[str, Any]:
@@ -273,3 +282,48 @@ def test_id_token_issued_to_another_client_is_refused(
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    ("route", "answer"),
+    [
+        (Route.redirect("https://elsewhere.example/token", status=307), "answered 307"),
+        (Route.json({"error": "invalid_grant"}, status=400), "invalid_grant"),
+        (Route(body=b"<html>"), "non-JSON"),
+        (Route.json({"access_token": "a"}), "no id_token"),
+    ],
+)
+def test_token_endpoint_answers_that_are_refused(route: Route, answer: str) -> None:
+    # The token POST goes through SafeFetcher: a redirect is not followed, errors are named.
+    with LocalServer(None, {"/token": route}) as server:
+        discovery = Discovery(server.url("/"), server.url("/auth"), server.url("/token"), "")
+        settings = OidcSettings(server.url("/"), "client", "secret", allow_local=True)
+        with pytest.raises(SijilError) as refused:
+            exchange_code(
+                settings,
+                discovery,
+                code="c",
+                verifier="v" * 50,
+                redirect_uri="https://sijil.example/cb",
+                fetcher=SafeFetcher(allow_local=True),
+            )
+        assert refused.value.code == "OIDC_PROVIDER_ERROR"
+        assert answer in refused.value.detail
+        assert [path for path, _body, _headers in server.posted] == ["/token"]
+
+
+def test_token_endpoint_on_a_private_address_is_refused() -> None:
+    discovery = Discovery(
+        "https://idp.example", "https://idp.example/a", "https://10.1.2.3/token", ""
+    )
+    settings = OidcSettings("https://idp.example", "client", "secret")
+    with pytest.raises(SijilError) as refused:
+        exchange_code(
+            settings,
+            discovery,
+            code="c",
+            verifier="v" * 50,
+            redirect_uri="https://sijil.example/cb",
+            fetcher=SafeFetcher(),
+        )
+    assert refused.value.code == "OIDC_PROVIDER_ERROR"

@@ -354,3 +354,40 @@ def test_allow_loopback_allows_only_loopback() -> None:
     assert not is_forbidden_address(ipaddress.ip_address("127.0.0.1"), allow_loopback=True)
     assert not is_forbidden_address(ipaddress.ip_address("::1"), allow_loopback=True)
     assert is_forbidden_address(ipaddress.ip_address("10.0.0.1"), allow_loopback=True)
+
+
+# -- form POST (the staff sign-in provider's token endpoint) ----------------------------
+
+
+def test_post_form_sends_the_form_over_the_checked_connection(
+    tls: TLSFiles, server: LocalServer
+) -> None:
+    server.routes["/token"] = Route.json({"id_token": "t"})
+    response = _local(tls).post_form(
+        server.url("/token"), {"code": "a b&c", "name": "é"}, headers={"Authorization": "Basic x"}
+    )
+    assert (response.status, response.body) == (200, b'{"id_token": "t"}')
+    [(path, body, headers)] = server.posted
+    assert (path, body) == ("/token", b"code=a+b%26c&name=%C3%A9")
+    assert headers["content-type"] == "application/x-www-form-urlencoded"
+    assert headers["authorization"] == "Basic x"
+    assert headers["accept"] == "application/json"
+
+
+def test_post_form_does_not_follow_redirects(tls: TLSFiles, server: LocalServer) -> None:
+    server.routes["/token"] = Route.redirect("/elsewhere", status=307)
+    response = _local(tls).post_form(server.url("/token"), {"code": "c"})
+    assert response.status == 307
+    assert server.requests == ["/token"]
+
+
+def test_post_form_refuses_a_private_address() -> None:
+    fetcher = SafeFetcher(resolve=_resolver({"idp.example": ["10.0.0.7"]}))
+    with pytest.raises(ForbiddenAddressError):
+        fetcher.post_form("https://idp.example/token", {"code": "c"})
+
+
+def test_post_form_caps_the_answer(tls: TLSFiles, server: LocalServer) -> None:
+    server.routes["/token"] = Route(body=b"x" * 5000)
+    with pytest.raises(ResponseTooLargeError):
+        _local(tls, max_bytes=1000).post_form(server.url("/token"), {"code": "c"})

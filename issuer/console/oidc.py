@@ -14,9 +14,10 @@ URL; unset = sign-in by one-time link only), ``SIJIL_OIDC_CLIENT_ID``,
 (``groups`` reads the ID token's ``groups`` claim). A person no rule maps keeps the role of an
 existing staff account with that e-mail; anyone else is refused (``OIDC_USER_NOT_MAPPED``).
 
-Discovery and the JWKS are fetched through :class:`keys.fetch.SafeFetcher`; the token request
-(a POST the fetcher does not make) goes only to an ``https`` endpoint whose addresses pass the
-same address policy. ``allow_local`` (tests only) admits plain http on loopback.
+Discovery, the JWKS and the token request (a form POST) all go through
+:class:`keys.fetch.SafeFetcher`: ``https`` only, every address checked and connected to as
+checked, deadlines and a body cap; the token endpoint may not redirect. ``allow_local`` (tests
+only) admits plain http on loopback.
 
 Errors: ``OIDC_NOT_CONFIGURED`` (404), ``OIDC_STATE_MISMATCH`` (400), ``OIDC_PROVIDER_ERROR``
 (502: discovery, token endpoint or an error answer), ``OIDC_ID_TOKEN_INVALID`` (401: signature,
@@ -29,12 +30,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,7 +43,7 @@ from jwcrypto.common import JWException
 
 from contexts.errors import MalformedValueError, SijilError
 from issuer.console.roles import Role, parse_role
-from keys.fetch import Fetcher, FetchError, is_forbidden_address, system_resolve
+from keys.fetch import Fetcher, FetchError, SafeFetcher
 
 __all__ = [
     "OIDC_EXTENSION",
@@ -240,74 +238,44 @@ def check_state(expected: str | None, given: str | None) -> None:
         raise OidcStateError("no sign-in with this state was started in this browser")
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """A token endpoint that redirects is refused (a redirect could lead past the checks)."""
-
-    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-
-_NO_REDIRECTS: Final = urllib.request.build_opener(_RefuseRedirects)
-
-
-def _check_endpoint(url: str, allow_local: bool) -> None:
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    if parts.scheme not in ("https", "http") or not host:
-        raise OidcProviderError(f"token endpoint {url!r} is not an http(s) URL")
-    try:
-        addresses = system_resolve(host, port)
-    except OSError as exc:
-        raise OidcProviderError(f"cannot resolve the token endpoint: {exc}") from exc
-    for address in addresses:
-        if is_forbidden_address(ipaddress.ip_address(address), allow_loopback=allow_local):
-            raise OidcProviderError(f"token endpoint {host} resolves to a forbidden address")
-    loopback = all(ipaddress.ip_address(a).is_loopback for a in addresses)
-    if parts.scheme == "http" and not (allow_local and loopback):
-        raise OidcProviderError("the token endpoint must use https")
-
-
 def exchange_code(
-    settings: OidcSettings, discovery: Discovery, *, code: str, verifier: str, redirect_uri: str
+    settings: OidcSettings,
+    discovery: Discovery,
+    *,
+    code: str,
+    verifier: str,
+    redirect_uri: str,
+    fetcher: SafeFetcher,
 ) -> str:
-    """POST the code to the token endpoint (client_secret_basic, RFC 6749 §4.1.3); returns the
-    ID token. Raises ``OIDC_PROVIDER_ERROR``."""
-    _check_endpoint(discovery.token_endpoint, settings.allow_local)
-    body = urllib.parse.urlencode(
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": verifier,
-            "client_id": settings.client_id,
-        }
-    ).encode("ascii")
+    """POST the code to the token endpoint (client_secret_basic, RFC 6749 §4.1.3) through
+    ``fetcher`` (the address policy, pinned connection, deadline and body cap of every
+    outbound request; redirects refused); returns the ID token. Raises
+    ``OIDC_PROVIDER_ERROR``."""
     quoted = ":".join(
         urllib.parse.quote(v, safe="") for v in (settings.client_id, settings.client_secret)
     )
-    request = urllib.request.Request(  # noqa: S310 (scheme and addresses checked above)
-        discovery.token_endpoint,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-            "Authorization": "Basic " + base64.b64encode(quoted.encode("utf-8")).decode("ascii"),
-        },
-    )
     try:
-        with _NO_REDIRECTS.open(request, timeout=10) as response:
-            raw = response.read(1_000_001)
-    except urllib.error.HTTPError as exc:
-        detail = exc.read(2000).decode("utf-8", "replace")
-        exc.close()
-        raise OidcProviderError(f"token endpoint answered {exc.code}: {detail}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise OidcProviderError(f"token endpoint unreachable: {exc}") from exc
+        response = fetcher.post_form(
+            discovery.token_endpoint,
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+                "client_id": settings.client_id,
+            },
+            headers={
+                "Authorization": "Basic " + base64.b64encode(quoted.encode("utf-8")).decode("ascii")
+            },
+        )
+    except FetchError as exc:
+        raise OidcProviderError(f"token endpoint unreachable: {exc.detail}") from exc
+    if not 200 <= response.status < 300:
+        detail = response.body[:2000].decode("utf-8", "replace")
+        raise OidcProviderError(f"token endpoint answered {response.status}: {detail}")
     try:
-        answer = json.loads(raw)
-    except ValueError as exc:
+        answer = json.loads(response.body)
+    except (ValueError, RecursionError) as exc:
         raise OidcProviderError("token endpoint answered non-JSON") from exc
     token = answer.get("id_token") if isinstance(answer, dict) else None
     if not isinstance(token, str):

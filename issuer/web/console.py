@@ -984,6 +984,7 @@ def oidc_callback() -> ResponseReturnValue:
         code=code,
         verifier=str(pending.get("verifier", "")),
         redirect_uri=_redirect_uri(),
+        fetcher=fetcher,
     )
     try:
         jwks = fetcher.get_json(discovery.jwks_uri)
