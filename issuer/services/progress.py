@@ -15,12 +15,12 @@ retry of an interrupted batch reports every award the batch issued.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -126,14 +126,39 @@ def _learner(rt: Runtime, refs: _Refs, event: ProgressEvent, actor: str) -> Lear
     return row
 
 
-def _insert(session: Session) -> Callable[..., Any]:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+_UPSERTS: dict[tuple[str, str], Any] = {}
 
 
-def _changed(session: Session, stmt: Any) -> bool:
-    """Whether the upsert wrote a row (``RETURNING`` works the same on SQLite and PostgreSQL,
-    unlike ``rowcount`` after ``ON CONFLICT``)."""
-    return session.execute(stmt.returning(text("1"))).first() is not None
+def _upsert(session: Session, kind: str) -> Any:
+    """The row's upsert, built once per (dialect, kind); values are passed as parameters.
+
+    ``material``: a completion, kept if already there. ``assessment``: a result, replaced only
+    by a higher score. Both return a row when they wrote one (``RETURNING`` works the same on
+    SQLite and PostgreSQL, unlike ``rowcount`` after ``ON CONFLICT``).
+    """
+    name = session.get_bind().dialect.name
+    stmt = _UPSERTS.get((name, kind))
+    if stmt is None:
+        insert = postgresql.insert if name == "postgresql" else sqlite.insert
+        if kind == "material":
+            completions = cast("Table", MaterialCompletion.__table__)
+            stmt = insert(completions).on_conflict_do_nothing(
+                index_elements=["learner_id", "material_id"]
+            )
+        else:
+            results = cast("Table", AssessmentResult.__table__)
+            upsert = insert(results)
+            stmt = upsert.on_conflict_do_update(
+                index_elements=["learner_id", "assessment_id"],
+                set_={
+                    "score": upsert.excluded.score,
+                    "grade": upsert.excluded.grade,
+                    "recorded_at": upsert.excluded.recorded_at,
+                },
+                where=results.c.score < upsert.excluded.score,
+            )
+        stmt = _UPSERTS[name, kind] = stmt.returning(text("1"))
+    return stmt
 
 
 def _apply(rt: Runtime, refs: _Refs, event: ProgressEvent, actor: str) -> tuple[int, bool]:
@@ -144,8 +169,8 @@ def _apply(rt: Runtime, refs: _Refs, event: ProgressEvent, actor: str) -> tuple[
         raise UnknownReferenceError(
             f"unknown micro-credential {event.micro_credential!r}", pointer="/micro_credential"
         )
-    insert = _insert(refs.session)
     at = (event.occurred_at or rt.now()).astimezone(UTC)
+    session = refs.session
     if event.kind == "material_completed":
         material_id = refs.material(mc_id, event.item)
         if material_id is None:
@@ -153,31 +178,27 @@ def _apply(rt: Runtime, refs: _Refs, event: ProgressEvent, actor: str) -> tuple[
                 f"{event.micro_credential} has no learning material {event.item!r}",
                 pointer="/item",
             )
-        stmt = (
-            insert(MaterialCompletion)
-            .values(learner_id=learner.id, material_id=material_id, completed_at=at)
-            .on_conflict_do_nothing(index_elements=["learner_id", "material_id"])
-        )
-        return learner.id, _changed(refs.session, stmt)
+        row = session.execute(
+            _upsert(session, "material"),
+            {"learner_id": learner.id, "material_id": material_id, "completed_at": at},
+        ).first()
+        return learner.id, row is not None
     assessment_id = refs.assessment(mc_id, event.item)
     if assessment_id is None:
         raise UnknownReferenceError(
             f"{event.micro_credential} has no assessment {event.item!r}", pointer="/item"
         )
-    table = AssessmentResult.__table__
-    stmt = insert(AssessmentResult).values(
-        learner_id=learner.id,
-        assessment_id=assessment_id,
-        score=event.score,
-        grade=event.grade,
-        recorded_at=at,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["learner_id", "assessment_id"],
-        set_={"score": stmt.excluded.score, "grade": stmt.excluded.grade, "recorded_at": at},
-        where=table.c.score < stmt.excluded.score,
-    )
-    return learner.id, _changed(refs.session, stmt)
+    row = session.execute(
+        _upsert(session, "assessment"),
+        {
+            "learner_id": learner.id,
+            "assessment_id": assessment_id,
+            "score": event.score,
+            "grade": event.grade,
+            "recorded_at": at,
+        },
+    ).first()
+    return learner.id, row is not None
 
 
 def record_progress(
