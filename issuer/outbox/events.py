@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import Table, event, select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
+from issuer.db.txmemo import transaction_memo
 from issuer.outbox.models import BatchAward, OutboxEvent
 
 if TYPE_CHECKING:
@@ -153,38 +154,10 @@ def emit(
     return session.execute(_event_insert(session), params).first() is not None
 
 
-_NOTIFIED: Final = "sijil.outbox.notified"
-
-
-@dataclass
-class _Notified:
-    """The (batch, learner) pairs whose ``learner.notify`` this transaction already emitted."""
-
-    transaction: SessionTransaction
-    pairs: set[tuple[str, str]]
-
-
 def _notified(session: Session) -> set[tuple[str, str]]:
-    """This transaction's emitted pairs; empty again after a commit or any rollback."""
-    root = session.get_transaction()
-    if root is None:
-        return set()
-    memo = session.info.get(_NOTIFIED)
-    if not isinstance(memo, _Notified) or memo.transaction is not root:
-        memo = session.info[_NOTIFIED] = _Notified(root, set())
-    return memo.pairs
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_notified(session: Session, previous_transaction: SessionTransaction) -> None:
-    """A rollback (a savepoint's too) may have undone an emitted event: forget them all."""
-    session.info.pop(_NOTIFIED, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_notified_at_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_NOTIFIED, None)
+    """The (batch, learner) pairs whose ``learner.notify`` this transaction already emitted;
+    empty again after a commit or any rollback (:mod:`issuer.db.txmemo`)."""
+    return transaction_memo(session, "outbox_notified", set)
 
 
 def record_award_issued(session: Session, award: AwardView, *, at: datetime) -> None:

@@ -59,13 +59,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, cast
 
-from sqlalchemy import Table, event, func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from contexts.errors import MalformedValueError, SijilError
 from issuer.db.models import Award, AwardComponent, Issuer, StatusEntry, StatusList
+from issuer.db.txmemo import transaction_memo
 from issuer.outbox.events import record_status_changed
 from issuer.services import audit
 from issuer.services.awards import ReissueOffer, reissue_offers
@@ -236,39 +237,17 @@ def _store_signed(rt: Runtime, session: Session, row: StatusList) -> None:
     row.etag = '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40] + '"'
 
 
-_MEMO: Final = "sijil.status_allocation"
-
-
 @dataclass
 class _Memo:
-    """What :class:`ListAllocator` remembers for one transaction of one session."""
+    """What :class:`ListAllocator` remembers for one transaction (:mod:`issuer.db.txmemo`:
+    forgotten on any rollback, which may have undone a list it names)."""
 
-    transaction: SessionTransaction | None
     suspension: dict[int, bool] = dataclasses.field(default_factory=dict)
     open_lists: dict[tuple[int, str], StatusList] = dataclasses.field(default_factory=dict)
 
 
 def _memo(session: Session) -> _Memo:
-    """This transaction's memo: a new one after a commit or a rollback (see :func:`_forget`)."""
-    root = session.get_transaction()
-    if root is None:  # not in a transaction: nothing to remember across calls
-        return _Memo(None)
-    memo = session.info.get(_MEMO)
-    if not isinstance(memo, _Memo) or memo.transaction is not root:
-        memo = session.info[_MEMO] = _Memo(root)
-    return memo
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
-    """Any rollback (a savepoint's too) may have undone a list this memo names: forget it."""
-    session.info.pop(_MEMO, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_MEMO, None)
+    return transaction_memo(session, "status_allocation", _Memo)
 
 
 _ENTRY_INSERTS: dict[str, Any] = {}
