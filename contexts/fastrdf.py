@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 from frozendict import frozendict
@@ -303,10 +304,10 @@ class _Walker:
         if parent is not None:
             self.add(parent[0], parent[1], {"@id": node_id}, ("id", node_id))
         if types:
-            types.sort(key=_first)
+            types.sort(key=itemgetter(0))
             for _key, type_ in types:
                 self.add(node, "@type", type_, ("p", False, type_))
-        properties.sort(key=_first_two)
+        properties.sort(key=itemgetter(0, 1))
         for expanded, _key, plan, value in properties:
             values = value if type(value) is list else [value]
             if not values:
@@ -397,14 +398,6 @@ class _Walker:
             literal["@type"] = datatype = plan.value_type
         literal["@value"] = value
         self.add(node, plan.expanded, literal, ("v", datatype, None, None, kind is bool, value))
-
-
-def _first(entry: tuple[Any, ...]) -> Any:
-    return entry[0]
-
-
-def _first_two(entry: tuple[Any, ...]) -> Any:
-    return entry[0], entry[1]
 
 
 def graph_triples(

@@ -28,7 +28,7 @@ One strict path from JSON-LD failures to problem codes: pyld reports most bad in
 ``KeyError`` (``{"@vocab": null}`` in a top-level context), ``ValueError`` (a relative IRI
 such as ``"x y"`` as an inner ``@context``) or ``TypeError``. Those three are translated to
 ``MALFORMED_VALUE_ERROR`` (``jsonld_code`` ``"invalid JSON-LD"``) only when the innermost
-frame that raised them is pyld's own code (:func:`_raised_inside_pyld`), so a bug of ours
+frame that raised them is pyld's own code (:func:`raised_inside_pyld`), so a bug of ours
 still surfaces as a bug and never as "bad input".
 
 Speed, never at the cost of a different answer: context processing and IRI expansion are
@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from cachetools import LRUCache
@@ -132,10 +132,6 @@ def _translate(exc: BaseException) -> SijilError:
     )
 
 
-_PYLD_CRASHES = PYLD_CRASHES
-_raised_inside_pyld = raised_inside_pyld
-
-
 def _pyld_crash_error(exc: BaseException) -> JsonLdProcessingError:
     message = str(exc.args[0]) if exc.args else type(exc).__name__
     return JsonLdProcessingError(
@@ -184,8 +180,8 @@ def _expand_raw(doc: Mapping[str, Any] | list[Any], memoize: bool) -> list[dict[
         raise _dropped_property_error(doc, dropped.expanded_property) from None
     except pyld_jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
-    except _PYLD_CRASHES as exc:
-        if not _raised_inside_pyld(exc):
+    except PYLD_CRASHES as exc:
+        if not raised_inside_pyld(exc):
             raise
         raise _pyld_crash_error(exc) from exc
     result: list[dict[str, Any]] = expanded
@@ -408,20 +404,24 @@ def _to_dataset(expanded: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
     issuer = IdentifierIssuer("_:b")
     node_map: dict[str, Any] = {"@default": {}}
     processor._create_node_map(expanded, node_map, "@default", issuer)
-    return _node_map_to_dataset(node_map, issuer, processor)
+    return _node_map_to_dataset(
+        node_map, lambda graph, options: processor._graph_to_rdf(graph, issuer, options)
+    )
 
 
 def _node_map_to_dataset(
-    node_map: dict[str, Any], issuer: IdentifierIssuer, processor: NodeMapProcessor
+    node_map: dict[str, Any], graph_to_rdf: Callable[[Any, dict[str, Any]], list[dict[str, Any]]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """The RDF dataset of a node map, as pyld's ``to_rdf`` makes it (section 8.1 step 1)."""
+    """The RDF dataset of a node map, as pyld's ``to_rdf`` makes it (section 8.1 step 1):
+    each graph named by an absolute IRI or a blank node, turned into triples by
+    ``graph_to_rdf(graph, options)``."""
     options = _processor_options()
     options["produceGeneralizedRdf"] = False
-    dataset: dict[str, list[dict[str, Any]]] = {}
-    for graph_name, graph in sorted(node_map.items()):
-        if graph_name == "@default" or _is_absolute(graph_name):
-            dataset[graph_name] = processor._graph_to_rdf(graph, issuer, options)
-    return dataset
+    return {
+        graph_name: graph_to_rdf(graph, options)
+        for graph_name, graph in sorted(node_map.items())
+        if graph_name == "@default" or _is_absolute(graph_name)
+    }
 
 
 def fast_dataset(doc: Mapping[str, Any] | list[Any]) -> dict[str, list[dict[str, Any]]] | None:
@@ -434,12 +434,9 @@ def fast_dataset(doc: Mapping[str, Any] | list[Any]) -> dict[str, list[dict[str,
         return None
     node_map, issuer = found
     processor = NodeMapProcessor()
-    options = _processor_options()
-    options["produceGeneralizedRdf"] = False
-    return {
-        graph_name: graph_triples(graph, issuer, processor, options)
-        for graph_name, graph in sorted(node_map.items())
-    }
+    return _node_map_to_dataset(
+        node_map, lambda graph, options: graph_triples(graph, issuer, processor, options)
+    )
 
 
 #: Results of :func:`canonize` by document content (see :mod:`contexts.canonical_cache`).
@@ -501,8 +498,8 @@ def _reference_dataset(
             return _to_dataset(expanded)
     except pyld_jsonld.JsonLdError as exc:
         raise _translate(exc) from exc
-    except _PYLD_CRASHES as exc:
-        if not _raised_inside_pyld(exc):
+    except PYLD_CRASHES as exc:
+        if not raised_inside_pyld(exc):
             raise
         raise _pyld_crash_error(exc) from exc
     except RecursionError:

@@ -58,7 +58,6 @@ __all__ = [
     "CanonicalizationLimitError",
     "canonical_nquads",
     "escape_literal",
-    "serialize_quad",
 ]
 
 #: Most blank nodes one dataset may hold (a credential embedding 50 others has 754).
@@ -118,21 +117,6 @@ def _term(component: dict[str, Any]) -> str:
     elif datatype != _XSD_STRING:
         text += f"^^<{datatype}>"
     return text
-
-
-def serialize_quad(quad: dict[str, Any]) -> str:
-    """One quad in canonical N-Quads form, ending in ``" .\\n"``.
-
-    ``quad`` is pyld's dataset shape: ``subject``/``predicate``/``object``/optional
-    ``name``, each ``{"type": "IRI"|"blank node"|"literal", "value": ...}``.
-    """
-    subject = _term(quad["subject"])
-    predicate = quad["predicate"]["value"]
-    obj = _term(quad["object"])
-    name = quad.get("name")
-    if name is None:
-        return f"{subject} <{predicate}> {obj} .\n"
-    return f"{subject} <{predicate}> {obj} {_term(name)} .\n"
 
 
 class _Template:
