@@ -284,9 +284,7 @@ class SafeFetcher:
 
     def get_bytes(self, url: str, *, accept: str = "*/*") -> FetchResponse:
         """GET ``url``, following checked redirects; 2xx responses only."""
-        deadline = time.monotonic() + self.total_timeout
-        if self._deadline is not None:
-            deadline = min(deadline, self._deadline)
+        deadline = self._operation_deadline()
         current = url
         for _hop in range(self.max_redirects + 1):
             response = self._get_once(current, accept=accept, deadline=deadline)
@@ -318,9 +316,7 @@ class SafeFetcher:
         Redirects are not followed (a 3xx is returned like any other answer); the caller
         judges the status, so it can report a provider's error body. ``FetchError`` family.
         """
-        deadline = time.monotonic() + self.total_timeout
-        if self._deadline is not None:
-            deadline = min(deadline, self._deadline)
+        deadline = self._operation_deadline()
         body = urlencode(fields).encode("ascii")
         extra = {
             **(headers or {}),
@@ -332,6 +328,12 @@ class SafeFetcher:
         )
 
     # -- one hop -----------------------------------------------------------------------
+
+    def _operation_deadline(self) -> float:
+        """When one fetch or post must be done: ``total_timeout`` from now, or the scoped
+        view's shared deadline if that comes first."""
+        deadline = time.monotonic() + self.total_timeout
+        return deadline if self._deadline is None else min(deadline, self._deadline)
 
     def _check_url(self, url: str) -> tuple[str, str, int, str, list[str]]:
         """(scheme, host, port, request target, checked addresses) or FETCH_FORBIDDEN_ADDRESS."""

@@ -284,6 +284,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _refused_token_exchange(token_endpoint: str, *, allow_local: bool) -> SijilError:
+    """What ``exchange_code`` raises for a code sent to ``token_endpoint``."""
+    issuer = token_endpoint.rsplit("/", 1)[0]
+    discovery = Discovery(issuer, f"{issuer}/auth", token_endpoint, "")
+    settings = OidcSettings(issuer, "client", "secret", allow_local=allow_local)
+    with pytest.raises(SijilError) as refused:
+        exchange_code(
+            settings,
+            discovery,
+            code="c",
+            verifier="v" * 50,
+            redirect_uri="https://sijil.example/cb",
+            fetcher=SafeFetcher(allow_local=allow_local),
+        )
+    return refused.value
+
+
 @pytest.mark.parametrize(
     ("route", "answer"),
     [
@@ -296,34 +313,12 @@ def _now() -> datetime:
 def test_token_endpoint_answers_that_are_refused(route: Route, answer: str) -> None:
     # The token POST goes through SafeFetcher: a redirect is not followed, errors are named.
     with LocalServer(None, {"/token": route}) as server:
-        discovery = Discovery(server.url("/"), server.url("/auth"), server.url("/token"), "")
-        settings = OidcSettings(server.url("/"), "client", "secret", allow_local=True)
-        with pytest.raises(SijilError) as refused:
-            exchange_code(
-                settings,
-                discovery,
-                code="c",
-                verifier="v" * 50,
-                redirect_uri="https://sijil.example/cb",
-                fetcher=SafeFetcher(allow_local=True),
-            )
-        assert refused.value.code == "OIDC_PROVIDER_ERROR"
-        assert answer in refused.value.detail
+        refused = _refused_token_exchange(server.url("/token"), allow_local=True)
+        assert refused.code == "OIDC_PROVIDER_ERROR"
+        assert answer in refused.detail
         assert [path for path, _body, _headers in server.posted] == ["/token"]
 
 
 def test_token_endpoint_on_a_private_address_is_refused() -> None:
-    discovery = Discovery(
-        "https://idp.example", "https://idp.example/a", "https://10.1.2.3/token", ""
-    )
-    settings = OidcSettings("https://idp.example", "client", "secret")
-    with pytest.raises(SijilError) as refused:
-        exchange_code(
-            settings,
-            discovery,
-            code="c",
-            verifier="v" * 50,
-            redirect_uri="https://sijil.example/cb",
-            fetcher=SafeFetcher(),
-        )
-    assert refused.value.code == "OIDC_PROVIDER_ERROR"
+    refused = _refused_token_exchange("https://10.1.2.3/token", allow_local=False)
+    assert refused.code == "OIDC_PROVIDER_ERROR"
