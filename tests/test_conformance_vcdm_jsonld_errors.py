@@ -147,17 +147,17 @@ def test_issuer_credentials_issue_is_4xx(web: WebIssuer, breaker: str) -> None:
 
 def test_a_bug_of_ours_is_not_translated() -> None:
     """Only exceptions raised inside pyld are bad input; ours still surface as bugs."""
-    from contexts.jsonld import _raised_inside_pyld
+    from contexts.processor import raised_inside_pyld
 
     table: dict[str, int] = {}
     with pytest.raises(KeyError) as info:
         table["missing"]
-    assert not _raised_inside_pyld(info.value)
+    assert not raised_inside_pyld(info.value)
     with pytest.raises(JsonLdProcessingError) as translated:
         jsonld.expand(_null_vocab(badge()))
     cause = translated.value.__cause__
     assert isinstance(cause, KeyError)
-    assert _raised_inside_pyld(cause)
+    assert raised_inside_pyld(cause)
 
 
 MALFORMED_CONTEXTS: list[Any] = [
