@@ -91,9 +91,10 @@ def _load() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
-def _instance(tmp: str, status: bool) -> tuple[Runtime, IssuerView]:
+def _instance(tmp: str, status: bool, workers: str) -> tuple[Runtime, IssuerView]:
     settings = Settings.from_env(
         {
+            "SIJIL_ISSUE_WORKERS": workers,
             "SIJIL_ENV": "development",
             "SIJIL_INSTANCE_DIR": tmp,
             "SIJIL_BASE_URL": "https://bench.example.edu.my",
@@ -224,7 +225,7 @@ def _split(rt: Runtime, issuer: IssuerView, sample_size: int, cpu_per: float, wo
 def _run(rows_wanted: int, args: argparse.Namespace, first: bool) -> dict[str, float]:
     learners = max(1, rows_wanted // ROWS_PER_LEARNER)
     with tempfile.TemporaryDirectory(prefix="sijil-bench-") as tmp:
-        rt, issuer = _instance(tmp, args.status)
+        rt, issuer = _instance(tmp, args.status, args.issue_workers)
         try:
             csv_path = Path(tmp) / "progress.csv"
             rows = _csv(csv_path, learners)
@@ -289,6 +290,12 @@ def main() -> None:
         type=int,
         default=os.cpu_count() or 1,
         help="worker processes for the headroom figure (0: skip it)",
+    )
+    parser.add_argument(
+        "--issue-workers",
+        default="",
+        metavar="N",
+        help="SIJIL_ISSUE_WORKERS for the import (default: the setting's, cores less one; 0: none)",
     )
     parser.add_argument(
         "--reference", action="store_true", help="speed-ups off (bench/speedups.py): 'before'"

@@ -43,6 +43,8 @@ Variables:
   lists, context per client, default ``300/minute;10000/hour``); ``SIJIL_RATE_LIMIT_STORAGE_URI``
   (``memory://`` or a shared store such as ``redis://host:6379``); ``SIJIL_TRUSTED_PROXIES``
   (reverse proxies trusted for ``X-Forwarded-For`` / ``-Proto``, default ``0``).
+- ``SIJIL_ISSUE_WORKERS``: worker processes signing and self-verifying in large evaluation runs
+  (default: one per core when there are several, else ``0``: all in the issuing process).
 """
 
 from __future__ import annotations
@@ -117,6 +119,13 @@ def read_secret(env_vars: Mapping[str, str], name: str) -> str:
     return text.removesuffix("\n").removesuffix("\r")
 
 
+def _default_workers() -> int:
+    """One signing worker per core when there are several (the issuing process shares them:
+    it waits while an MMS's COAs are signed); none on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores if cores is not None and cores > 1 else 0
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the issuer needs to know about its deployment."""
@@ -151,6 +160,10 @@ class Settings:
     trusted_proxies: int = 0
     #: mail learners a claim link when awards are issued (``SIJIL_NOTIFY_LEARNERS``, default 1).
     notify_learners: bool = True
+    #: worker processes that sign and self-verify during a large evaluation run
+    #: (``SIJIL_ISSUE_WORKERS``; from the environment the default is one per core when there
+    #: are several, else 0; 0: everything in the issuing process, as built in code).
+    issue_workers: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -249,6 +262,7 @@ class Settings:
             or "memory://",
             trusted_proxies=count_setting(env_vars, "SIJIL_TRUSTED_PROXIES", 0),
             notify_learners=flag_setting(env_vars, "SIJIL_NOTIFY_LEARNERS", True),
+            issue_workers=count_setting(env_vars, "SIJIL_ISSUE_WORKERS", _default_workers()),
         )
         settings.check()
         if settings.dev_defaults:

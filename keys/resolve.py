@@ -243,6 +243,12 @@ class Resolver:
         with self._lock:
             self._pinned[doc["id"]] = copy.deepcopy(dict(doc))
 
+    def pinned_documents(self) -> list[dict[str, Any]]:
+        """Copies of the pinned controller documents (what a worker process needs to resolve
+        the same keys offline)."""
+        with self._lock:
+            return [copy.deepcopy(doc) for doc in self._pinned.values()]
+
     def clear_cache(self) -> None:
         """Forget fetched documents (pinned ones stay)."""
         with self._lock:

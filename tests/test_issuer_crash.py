@@ -90,6 +90,34 @@ def _awards(rt: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(Award)) or 0
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        below = [child for child, parent in parents.items() if parent in frontier]
+        found += below
+        frontier = below
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting for its reaper counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_kill_9_mid_import_then_rerun(rt: Runtime, tmp_path: Path) -> None:
     seed_demo(rt)
     baseline = _awards(rt)
@@ -109,10 +137,16 @@ def test_kill_9_mid_import_then_rerun(rt: Runtime, tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "the import issued nothing"
                 time.sleep(0.02)
             killed_mid_import = proc.poll() is None
+            helpers = _descendants(proc.pid)  # the signing pool's fork server and workers
             proc.send_signal(signal.SIGKILL)
         finally:
             proc.wait()
     assert killed_mid_import, log.read_text(errors="replace")
+    assert helpers, "the import ran without signing workers"
+    deadline = time.monotonic() + 10
+    while (alive := [pid for pid in helpers if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive, f"signing workers outlived the killed import: {alive}"
     signed_before_rerun = _signed(rt)
     assert len(signed_before_rerun) < baseline + sum(DUE.values())
 

@@ -83,6 +83,16 @@ def test_development_must_be_said_to_get_dev_defaults() -> None:
     assert "SIJIL_VERIFIER_URL" in settings.dev_defaults
 
 
+def test_signing_workers_default_to_one_per_core_and_can_be_set() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert Settings.from_env(DEV_ENV).issue_workers == (cores if cores > 1 else 0)
+    assert Settings.from_env({**DEV_ENV, "SIJIL_ISSUE_WORKERS": "0"}).issue_workers == 0
+    assert Settings.from_env({**DEV_ENV, "SIJIL_ISSUE_WORKERS": "3"}).issue_workers == 3
+    with pytest.raises(SijilError) as caught:
+        Settings.from_env({**DEV_ENV, "SIJIL_ISSUE_WORKERS": "-1"})
+    assert "SIJIL_ISSUE_WORKERS" in caught.value.detail
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

@@ -29,6 +29,7 @@ loses only work that the next run redoes; a crash after commit leaves complete a
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +81,15 @@ from issuer.services.errors import (
 )
 from issuer.services.issuers import IssuerView, did_document, get_issuer, list_issuers, signing_key
 from issuer.services.runtime import Runtime
+from issuer.services.selfcheck import check_own
+from issuer.services.signpool import (
+    BrokenPoolError,
+    PendingTask,
+    SelfCheckContext,
+    SigningFailure,
+    SigningJob,
+    SigningPool,
+)
 from issuer.services.status import OwnStatusListFetcher
 from issuer.services.vcapi import record_vcapi_credential
 from issuer.vcdm import VC1_CONTEXT, validity_period
@@ -91,8 +101,6 @@ from verifier import (
     TrustList,
     Verifier,
     check_related_resources,
-    check_schema,
-    verify_credential,
 )
 
 __all__ = [
@@ -112,6 +120,8 @@ __all__ = [
     "verify_own",
 ]
 
+
+log = logging.getLogger(__name__)
 
 #: The Bitstring Status List context, added to VC 1.1 credentials that get a status entry.
 BSL_CONTEXT: Final = "https://www.w3.org/ns/credentials/status/v1"
@@ -270,31 +280,6 @@ def _ensure_pinned(rt: Runtime, issuer: IssuerView, verification_method: str) ->
         pin_issuer_documents(rt, [get_issuer(rt, issuer.slug)])
 
 
-def _tolerated(error: Mapping[str, Any], tolerate: frozenset[str]) -> bool:
-    """Whether ``error`` is one ``tolerate`` names, by ``CODE`` or ``CODE@/pointer``."""
-    code = str(error.get("code"))
-    return code in tolerate or f"{code}@{error.get('pointer')}" in tolerate
-
-
-def _revocation_only(credential: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy whose ``credentialStatus`` lists (its own and its embedded credentials') keep
-    their first (revocation) entry only: what the OB/CLR schema check sees."""
-    out = dict(credential)
-    status = out.get("credentialStatus")
-    if isinstance(status, list) and status:
-        out["credentialStatus"] = status[0]
-    subject = out.get("credentialSubject")
-    if isinstance(subject, Mapping) and isinstance(subject.get("verifiableCredential"), list):
-        out["credentialSubject"] = {
-            **subject,
-            "verifiableCredential": [
-                _revocation_only(c) if isinstance(c, Mapping) else c
-                for c in subject["verifiableCredential"]
-            ],
-        }
-    return out
-
-
 def own_issuers(rt: Runtime) -> TrustList:
     """Every issuer of this instance, as the trust list of self-verification (an MMS may
     stack COAs of another of our issuers)."""
@@ -332,36 +317,11 @@ def verify_own(
         with rt.reading() as reading:
             verify_own(rt, credential, at=at, session=reading, tolerate=tolerate, verifier=verifier)
         return
-    # OB 3.0 / CLR 2.0 allow one credentialStatus; with suspension on (a list of two, a
-    # documented trade-off) the schema is checked on a copy holding the revocation entry only.
-    several = not isinstance(credential, str) and isinstance(
-        credential.get("credentialStatus"), list
-    )
-    data = credential if isinstance(credential, str) else dict(credential)
-    if verifier is not None:
-        report = verifier.verify(data, at=at, check_schema=not several)
-    else:
-        report = verify_credential(
-            data,
-            at=at,
-            resolver=rt.resolver,
-            fetcher=OwnStatusListFetcher(rt, session),
-            trust=own_issuers(rt),
-            check_schema=not several,
+    if verifier is None:
+        verifier = Verifier(
+            resolver=rt.resolver, fetcher=OwnStatusListFetcher(rt, session), trust=own_issuers(rt)
         )
-    if several and not isinstance(credential, str):
-        try:
-            check_schema(_revocation_only(credential))
-        except SijilError as exc:
-            raise SelfVerificationError(
-                f"the credential just signed does not follow its schema ({exc.code}: {exc.detail})"
-            ) from exc
-    if not report.verified and not all(_tolerated(e, tolerate) for e in report.errors):
-        errors = report.to_dict().get("errors", [])
-        codes = ", ".join(f"{e.get('code')}: {e.get('detail')}" for e in errors)
-        raise SelfVerificationError(
-            f"the verifier rejected the credential just signed ({codes})", errors=errors
-        )
+    check_own(credential, verifier, at=at, tolerate=tolerate)
 
 
 def secure_credential(
@@ -645,6 +605,55 @@ def issue_award_in(
     ``progress``: the learner's progress as read in this transaction (default: read it).
     """
     known = run.issuers if run is not None else {} if issuers is None else issuers
+    prepared = _prepare(
+        rt,
+        session,
+        catalogue,
+        learner,
+        due,
+        known=known,
+        award_id=award_id,
+        replaces=replaces,
+        progress=progress,
+    )
+    signed = secure_credential(
+        rt, prepared.issuer, prepared.unsigned, at=prepared.at, session=session, run=run
+    )
+    text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    return _store(session, prepared, text, signed["proof"]["verificationMethod"], actor=actor)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An award built and given its status entries, not yet signed."""
+
+    award_id: str
+    credential_id: str
+    at: datetime
+    due: DueAward
+    learner_id: int
+    learner_external_id: str
+    issuer: IssuerView
+    unsigned: dict[str, Any]
+    components: Sequence[Award]
+    micro_credential_id: int | None
+    programme_id: int | None
+    replaces: str | None
+
+
+def _prepare(
+    rt: Runtime,
+    session: Session,
+    catalogue: Catalogue,
+    learner: Learner,
+    due: DueAward,
+    *,
+    known: dict[int, IssuerView],
+    award_id: str | None,
+    replaces: str | None,
+    progress: LearnerProgress | None,
+) -> _Prepared:
+    """Allocate ``due``'s status entries and build its unsigned credential."""
     learner_id = learner.id
     if award_id is None:
         award_id = str(uuid.uuid4())
@@ -706,37 +715,55 @@ def issue_award_in(
                 programmes=programmes,
                 credential_status=status,
             )
-    signed = secure_credential(rt, issuer, unsigned, at=at, session=session, run=run)
-    text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
-    award = Award(
-        id=award_id,
+    return _Prepared(
+        award_id=award_id,
+        credential_id=credential_id,
+        at=at,
+        due=due,
         learner_id=learner_id,
-        award_type=due.award_type,
-        achievement_code=due.achievement_code,
+        learner_external_id=learner.external_id,
+        issuer=issuer,
+        unsigned=unsigned,
+        components=components,
         micro_credential_id=mc_id,
         programme_id=programme_id,
-        issuer_id=issuer.id,
-        credential_id=credential_id,
+        replaces=replaces,
+    )
+
+
+def _store(
+    session: Session, prepared: _Prepared, text: str, verification_method: str, *, actor: str
+) -> AwardView:
+    """Add the signed award, its component links, audit entry and outbox events."""
+    award = Award(
+        id=prepared.award_id,
+        learner_id=prepared.learner_id,
+        award_type=prepared.due.award_type,
+        achievement_code=prepared.due.achievement_code,
+        micro_credential_id=prepared.micro_credential_id,
+        programme_id=prepared.programme_id,
+        issuer_id=prepared.issuer.id,
+        credential_id=prepared.credential_id,
         credential_json=text,
-        issued_at=at,
+        issued_at=prepared.at,
         status="active",
-        replaces_id=replaces,
+        replaces_id=prepared.replaces,
     )
     session.add(award)
-    if components:
+    if prepared.components:
         session.flush()  # the component links reference the new row
-    for component in components:
-        session.add(AwardComponent(award_id=award_id, component_award_id=component.id))
+    for component in prepared.components:
+        session.add(AwardComponent(award_id=prepared.award_id, component_award_id=component.id))
     # The award, its links and audit entry are flushed together with the next award's (or at
     # commit): one flush per award instead of one per row. A duplicate still fails at commit.
-    view = award_view(award, learner.external_id, issuer.slug)
+    view = award_view(award, prepared.learner_external_id, prepared.issuer.slug)
     with session.no_autoflush:
-        _record_issued(session, view, signed, at=at, actor=actor)
+        _record_issued(session, view, verification_method, at=prepared.at, actor=actor)
     return view
 
 
 def _record_issued(
-    session: Session, view: AwardView, signed: Mapping[str, Any], *, at: datetime, actor: str
+    session: Session, view: AwardView, verification_method: str, *, at: datetime, actor: str
 ) -> None:
     """The award's audit entry and outbox events."""
     audit.record(
@@ -751,7 +778,7 @@ def _record_issued(
             "achievement": view.achievement_code,
             "learner": view.learner,
             "credentialId": view.credential_id,
-            "verificationMethod": signed["proof"]["verificationMethod"],
+            "verificationMethod": verification_method,
             **({"replaces": view.replaces} if view.replaces else {}),
         },
     )
@@ -790,13 +817,204 @@ def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) ->
     Each learner's awards are one transaction (:func:`_issue_due`: what is due is read once,
     under the learner's row lock). A concurrent duplicate (unique violation) makes the learner
     be evaluated again.
+
+    A run of at least ``_POOL_MIN_LEARNERS`` learners, with ``SIJIL_ISSUE_WORKERS`` above 0,
+    signs and self-verifies in worker processes (:mod:`issuer.services.signpool`) while this
+    process does the database work, ``_CHUNK_LEARNERS`` learners per transaction
+    (:func:`_issue_chunk`). A chunk that fails for any reason is rolled back and its learners
+    are issued one transaction each, as above, which raises the error with its type; a pool
+    whose workers broke is not used again in the run.
     Returns the awards this call issued.
     """
     run = IssuanceRun.start(rt)
+    ids = list(learner_ids)
     issued: list[AwardView] = []
-    for learner_id in learner_ids:
-        issued.extend(_issue_due(rt, run, learner_id, actor=actor))
+    workers = rt.settings.issue_workers
+    if workers < 1 or len(ids) < _POOL_MIN_LEARNERS:
+        for learner_id in ids:
+            issued.extend(_issue_due(rt, run, learner_id, actor=actor))
+        return issued
+    with SigningPool(workers) as pool:
+        usable = True
+        for start in range(0, len(ids), _CHUNK_LEARNERS):
+            chunk = ids[start : start + _CHUNK_LEARNERS]
+            if usable:
+                try:
+                    issued.extend(_issue_chunk(rt, run, pool, chunk, actor=actor))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - redone per learner, which raises it typed
+                    usable = not isinstance(exc, BrokenPoolError)
+                    log.warning(
+                        "issuing %d learners in one transaction failed (%s: %s); "
+                        "issuing them one at a time",
+                        len(chunk),
+                        type(exc).__name__,
+                        exc,
+                    )
+                    run.forget_status_lists()
+            for learner_id in chunk:
+                issued.extend(_issue_due(rt, run, learner_id, actor=actor))
     return issued
+
+
+#: Fewest learners for which a run starts signing workers (starting them costs ~1 s of CPU).
+_POOL_MIN_LEARNERS: Final = 32
+#: Learners per transaction with signing workers: enough to keep the workers busy while
+#: this process does the next awards' database work, few enough that a rollback loses little.
+_CHUNK_LEARNERS: Final = 50
+
+
+#: Credentials sent after an MMS's COAs before the MMS is prepared (see :func:`_issue_chunk`).
+_MMS_LAG: Final = 12
+
+
+class _WorkerFailedError(Exception):
+    """A signing worker returned a failure (the chunk is redone in-process)."""
+
+
+def _issue_chunk(
+    rt: Runtime, run: IssuanceRun, pool: SigningPool, learner_ids: Sequence[int], *, actor: str
+) -> list[AwardView]:
+    """Issue every award due to ``learner_ids`` in one transaction, signing in ``pool``.
+
+    Each learner's COCs and COAs are prepared (status entries, unsigned credential) and sent to
+    the workers as one task; while they sign, the next learners are read and prepared. An MMS
+    is prepared once its learner's COAs are signed and stored (it embeds them) and
+    ``_MMS_LAG`` more credentials have been sent, then sent too.
+    Rows are stored in the order the credentials were sent, so the transaction's writes match
+    the per-learner path's. Learners are locked in id order (concurrent chunks cannot lock
+    in opposite orders).
+    """
+    pending: list[tuple[_Prepared, PendingTask, int]] = []
+    views: list[AwardView] = []
+    with rt.transaction() as session:
+        run.begin()
+        jobs = _JobMaker(rt, session, run)
+        later: list[tuple[Learner, DueAward, LearnerProgress, int]] = []
+
+        def store_until(count: int) -> None:
+            while len(views) < count:
+                prepared, future, position = pending[len(views)]
+                result = future.result()[position]
+                if isinstance(result, SigningFailure):
+                    raise _WorkerFailedError(f"{result.code}: {result.detail}")
+                views.append(
+                    _store(session, prepared, result.text, result.verification_method, actor=actor)
+                )
+
+        def send(items: Sequence[tuple[Learner, DueAward, LearnerProgress]]) -> None:
+            if not items:
+                return
+            batch = [
+                _prepare(
+                    rt,
+                    session,
+                    run.catalogue,
+                    learner,
+                    item,
+                    known=run.issuers,
+                    award_id=None,
+                    replaces=None,
+                    progress=progress,
+                )
+                for learner, item, progress in items
+            ]
+            future = pool.submit([jobs.job(prepared) for prepared in batch])
+            pending.extend((prepared, future, i) for i, prepared in enumerate(batch))
+
+        def send_stacked(lag: int) -> None:
+            # An MMS waits until ``lag`` more credentials are sent after its COAs:
+            # meanwhile the workers sign those, so neither side waits for the other.
+            ready: list[tuple[Learner, DueAward, LearnerProgress]] = []
+            while later and later[0][3] <= len(pending) - lag:
+                learner, item, progress, sent_before = later.pop(0)
+                store_until(sent_before)
+                ready.append((learner, item, progress))
+            send(ready)
+
+        for learner_id in sorted(learner_ids):
+            learner = session.get(Learner, learner_id, with_for_update=True)
+            if learner is None:
+                raise NotFoundError(f"no learner #{learner_id}")
+            progress, due = _due(session, run.catalogue, learner_id)
+            send([(learner, item, progress) for item in due if item.award_type != "MMS"])
+            later.extend(
+                (learner, item, progress, len(pending)) for item in due if item.award_type == "MMS"
+            )
+            send_stacked(_MMS_LAG)
+        send_stacked(0)
+        store_until(len(pending))
+    return views
+
+
+class _JobMaker:
+    """Signing jobs for one transaction: each carries the key and what self-verification
+    reads (our pinned DID documents, our issuers, and the text of every status list the
+    credential names, read through the transaction, so lists it opened are included)."""
+
+    def __init__(self, rt: Runtime, session: Session, run: IssuanceRun) -> None:
+        self._rt = rt
+        self._session = session
+        self._run = run
+        self._keys: dict[int, tuple[dict[str, str], str | None, str | None]] = {}
+        self._texts: dict[str, bytes] = {}
+        self._context: SelfCheckContext | None = None
+        #: verification methods pinned when the current context was made
+        self._methods: set[str] = set()
+
+    def job(self, prepared: _Prepared) -> SigningJob:
+        """The job signing ``prepared`` (checks and pins first, as :func:`secure_credential`)."""
+        rt, issuer = self._rt, prepared.issuer
+        _check_not_future(prepared.unsigned, prepared.at)
+        key = self._run.signing_key(rt, issuer)
+        verification_method = key.id or issuer.verification_method
+        _ensure_pinned(rt, issuer, verification_method)
+        material = self._keys.get(issuer.id)
+        if material is None:
+            material = self._keys[issuer.id] = (key.to_jwk(private=True), key.id, key.controller)
+        return SigningJob(
+            unsigned=prepared.unsigned,
+            key_jwk=material[0],
+            key_id=material[1],
+            key_controller=material[2],
+            cryptosuite=issuer.cryptosuite,
+            verification_method=verification_method,
+            created=prepared.at,
+            context=self._context_for(prepared.unsigned, verification_method),
+        )
+
+    def _context_for(
+        self, unsigned: Mapping[str, Any], verification_method: str
+    ) -> SelfCheckContext:
+        missing = [url for url in _status_urls(unsigned) if url not in self._texts]
+        context = self._context
+        if context is None or missing or verification_method not in self._methods:
+            self._methods.add(verification_method)
+            lists = OwnStatusListFetcher(self._rt, self._session)
+            for url in missing:
+                self._texts[url] = lists.get_bytes(url).body
+            context = self._context = SelfCheckContext(
+                key=uuid.uuid4().hex,
+                documents=tuple(self._rt.resolver.pinned_documents()),
+                trust=tuple(own_issuers(self._rt).issuers.values()),
+                status_lists=dict(self._texts),
+            )
+        return context
+
+
+def _status_urls(credential: Mapping[str, Any]) -> list[str]:
+    """The status list URLs ``credential`` and the credentials it embeds name."""
+    urls: list[str] = []
+    status = credential.get("credentialStatus")
+    for entry in status if isinstance(status, list) else [status]:
+        if isinstance(entry, Mapping) and isinstance(entry.get("statusListCredential"), str):
+            urls.append(entry["statusListCredential"])
+    subject = credential.get("credentialSubject")
+    embedded = subject.get("verifiableCredential") if isinstance(subject, Mapping) else None
+    for inner in embedded if isinstance(embedded, list) else ():
+        if isinstance(inner, Mapping):
+            urls.extend(_status_urls(inner))
+    return urls
 
 
 def evaluate_learner(rt: Runtime, external_id: str, *, actor: str) -> list[AwardView]:
