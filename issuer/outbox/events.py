@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -45,12 +45,16 @@ __all__ = [
     "CLAIM_RESEND",
     "LEARNER_NOTIFY",
     "STATUS_CHANGED",
+    "AwardIssuedRows",
     "Batch",
+    "award_issued_rows",
     "batch_award_ids",
     "batch_scope",
     "claim_request_key",
     "current_batch",
     "emit",
+    "emit_all",
+    "event_row",
     "record_award_issued",
     "record_status_changed",
 ]
@@ -105,23 +109,43 @@ def _insert(session: Session) -> Callable[..., Any]:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-_EVENT_INSERTS: dict[str, Any] = {}
+_EVENT_INSERTS: dict[tuple[str, bool], Any] = {}
 
 
-def _event_insert(session: Session) -> Any:
-    """``INSERT INTO outbox_events ... ON CONFLICT (key) DO NOTHING``, built once per dialect
-    (the values are passed as parameters, so no statement is built per event)."""
+def _event_insert(session: Session, *, returning: bool = True) -> Any:
+    """``INSERT INTO outbox_events ... ON CONFLICT (key) DO NOTHING`` (``RETURNING id`` when
+    ``returning``), built once per dialect (the values are passed as parameters, so no
+    statement is built per event)."""
     name = session.get_bind().dialect.name
-    stmt = _EVENT_INSERTS.get(name)
+    stmt = _EVENT_INSERTS.get((name, returning))
     if stmt is None:
         events = cast("Table", OutboxEvent.__table__)
-        stmt = (
-            _insert(session)(events)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(events.c.id)
-        )
-        _EVENT_INSERTS[name] = stmt
+        stmt = _insert(session)(events).on_conflict_do_nothing(index_elements=["key"])
+        if returning:
+            stmt = stmt.returning(events.c.id)
+        _EVENT_INSERTS[name, returning] = stmt
     return stmt
+
+
+def event_row(
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    key: str,
+    at: datetime,
+    batch: str | None = None,
+) -> dict[str, Any]:
+    """The ``outbox_events`` row of event ``kind`` (due at once: ``at`` is the change's time)."""
+    return {
+        "kind": kind,
+        "key": key[:500],
+        "batch": batch,
+        "payload": dict(payload),
+        "created_at": at,
+        "available_at": at,
+        "attempts": 0,
+        "delivered_to": [],
+    }
 
 
 def emit(
@@ -139,25 +163,72 @@ def emit(
     whether the event is new. ``payload`` must be JSON-serializable; ``at`` is the change's time
     (the event is due at once).
     """
-    params: dict[str, Any] = {
-        "kind": kind,
-        "key": key[:500],
-        "batch": batch,
-        "payload": dict(payload),
-        "created_at": at,
-        "available_at": at,
-        "attempts": 0,
-        "delivered_to": [],
-    }
+    params = event_row(kind, payload, key=key, at=at, batch=batch)
     if session.autoflush:  # as the ORM insert this replaces: pending rows are written first
         session.flush()
     return session.execute(_event_insert(session), params).first() is not None
+
+
+def emit_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add :func:`event_row` rows in one statement (each unless its key was emitted before)."""
+    if rows:
+        session.execute(_event_insert(session, returning=False), list(rows))
 
 
 def _notified(session: Session) -> set[tuple[str, str]]:
     """The (batch, learner) pairs whose ``learner.notify`` this transaction already emitted;
     empty again after a commit or any rollback (:mod:`issuer.db.txmemo`)."""
     return transaction_memo(session, "outbox_notified", set)
+
+
+@dataclass
+class AwardIssuedRows:
+    """What :func:`award_issued_rows` adds for awards: outbox events and batch records."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    batch_awards: list[dict[str, Any]] = field(default_factory=list)
+
+
+def award_issued_rows(
+    session: Session, award: AwardView, *, at: datetime, into: AwardIssuedRows
+) -> None:
+    """Append the rows recording ``award``'s issuance to ``into``: ``award.issued``; inside a
+    :func:`batch_scope` also the award's batch record and, when the batch mails learners,
+    ``learner.notify`` once per (batch, learner) in the transaction."""
+    batch = _CURRENT.get()
+    into.events.append(
+        event_row(
+            AWARD_ISSUED,
+            {
+                "award": award.id,
+                "awardType": award.award_type,
+                "achievement": award.achievement_code,
+                "learner": award.learner,
+                "credentialId": award.credential_id,
+                **({"batch": batch.id} if batch is not None else {}),
+            },
+            key=f"{AWARD_ISSUED}:{award.id}",
+            at=at,
+            batch=batch.id if batch is not None else None,
+        )
+    )
+    if batch is None:
+        return
+    into.batch_awards.append({"batch": batch.id, "award_id": award.id, "recorded_at": at})
+    if batch.notify:
+        emitted = _notified(session)
+        if (batch.id, award.learner) in emitted:
+            return
+        into.events.append(
+            event_row(
+                LEARNER_NOTIFY,
+                {"learner": award.learner, "batch": batch.id},
+                key=f"{LEARNER_NOTIFY}:{batch.id}:{award.learner}",
+                at=at,
+                batch=batch.id,
+            )
+        )
+        emitted.add((batch.id, award.learner))
 
 
 def record_award_issued(session: Session, award: AwardView, *, at: datetime) -> None:
@@ -167,38 +238,19 @@ def record_award_issued(session: Session, award: AwardView, *, at: datetime) -> 
     when the batch mails learners, emits ``learner.notify`` once per (batch, learner). A
     transaction that issues several awards to one learner emits (and tries) that event once.
     """
-    batch = _CURRENT.get()
-    emit(
-        session,
-        AWARD_ISSUED,
-        {
-            "award": award.id,
-            "awardType": award.award_type,
-            "achievement": award.achievement_code,
-            "learner": award.learner,
-            "credentialId": award.credential_id,
-            **({"batch": batch.id} if batch is not None else {}),
-        },
-        key=f"{AWARD_ISSUED}:{award.id}",
-        at=at,
-        batch=batch.id if batch is not None else None,
-    )
-    if batch is None:
-        return
-    session.add(BatchAward(batch=batch.id, award_id=award.id, recorded_at=at))
-    if batch.notify:
-        emitted = _notified(session)
-        if (batch.id, award.learner) in emitted:
-            return
+    rows = AwardIssuedRows()
+    award_issued_rows(session, award, at=at, into=rows)
+    for event in rows.events:
         emit(
             session,
-            LEARNER_NOTIFY,
-            {"learner": award.learner, "batch": batch.id},
-            key=f"{LEARNER_NOTIFY}:{batch.id}:{award.learner}",
-            at=at,
-            batch=batch.id,
+            event["kind"],
+            event["payload"],
+            key=event["key"],
+            at=event["created_at"],
+            batch=event["batch"],
         )
-        emitted.add((batch.id, award.learner))
+    for record in rows.batch_awards:
+        session.add(BatchAward(**record))
 
 
 def record_status_changed(

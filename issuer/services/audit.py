@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from issuer.db.models import AuditEntry
 from issuer.services.runtime import Runtime, as_utc
 
-__all__ = ["AuditView", "list_audit", "record"]
+__all__ = ["AuditView", "entry", "list_audit", "record"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,26 @@ class AuditView:
         }
 
 
+def entry(
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One entry's ``audit_log`` row (for :func:`record`, or a multi-row insert)."""
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "detail": dict(detail or {}),
+    }
+
+
 def record(
     session: Session,
     *,
@@ -60,12 +80,14 @@ def record(
     ``key.rotate``, ``issuer.create``, ``token.create``, ``learner.upsert``)."""
     session.add(
         AuditEntry(
-            at=at,
-            actor=actor,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            detail=dict(detail or {}),
+            **entry(
+                at=at,
+                actor=actor,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                detail=detail,
+            )
         )
     )
 

@@ -23,6 +23,7 @@ from typing import Any
 from issuer.domain.progress import CsvFormatError, RowError, parse_progress_csv
 from issuer.outbox.events import batch_scope
 from issuer.services.awards import AwardView
+from issuer.services.issuance import signing_workers
 from issuer.services.progress import record_progress
 from issuer.services.runtime import Runtime
 
@@ -97,7 +98,7 @@ def import_progress(
     summary = ImportSummary(rows=parsed.rows, bad_rows=list(parsed.errors))
     events = parsed.events
     wanted = rt.settings.notify_learners if notify is None else notify
-    with batch_scope(notify=wanted) as batch:
+    with batch_scope(notify=wanted) as batch, signing_workers(rt):
         summary.batch = batch.id
         for start in range(0, len(events), chunk):
             part = events[start : start + chunk]

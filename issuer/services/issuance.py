@@ -28,16 +28,18 @@ loses only work that the next run redoes; a crash after commit leaves complete a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +54,7 @@ from issuer.credentials.builders import (
 from issuer.db.models import (
     Assessment,
     AssessmentResult,
+    AuditEntry,
     Award,
     AwardComponent,
     Learner,
@@ -69,7 +72,13 @@ from issuer.domain.awards import (
     due_awards,
 )
 from issuer.domain.catalogue import MicroCredentialSpec, ProgrammeSpec
-from issuer.outbox.events import record_award_issued
+from issuer.outbox.events import (
+    AwardIssuedRows,
+    award_issued_rows,
+    emit_all,
+    record_award_issued,
+)
+from issuer.outbox.models import BatchAward
 from issuer.services import audit
 from issuer.services.awards import AwardView, award_view
 from issuer.services.catalogue import micro_credential_spec, programme_spec
@@ -117,6 +126,7 @@ __all__ = [
     "pin_issuer_documents",
     "secure_credential",
     "sign_credential",
+    "signing_workers",
     "verify_own",
 ]
 
@@ -732,43 +742,38 @@ def _prepare(
 
 
 def _store(
-    session: Session, prepared: _Prepared, text: str, verification_method: str, *, actor: str
+    session: Session,
+    prepared: _Prepared,
+    text: str,
+    verification_method: str,
+    *,
+    actor: str,
+    rows: _Rows | None = None,
 ) -> AwardView:
-    """Add the signed award, its component links, audit entry and outbox events."""
-    award = Award(
-        id=prepared.award_id,
-        learner_id=prepared.learner_id,
-        award_type=prepared.due.award_type,
-        achievement_code=prepared.due.achievement_code,
-        micro_credential_id=prepared.micro_credential_id,
-        programme_id=prepared.programme_id,
-        issuer_id=prepared.issuer.id,
-        credential_id=prepared.credential_id,
-        credential_json=text,
-        issued_at=prepared.at,
-        status="active",
-        replaces_id=prepared.replaces,
-    )
-    session.add(award)
-    if prepared.components:
-        session.flush()  # the component links reference the new row
-    for component in prepared.components:
-        session.add(AwardComponent(award_id=prepared.award_id, component_award_id=component.id))
-    # The award, its links and audit entry are flushed together with the next award's (or at
-    # commit): one flush per award instead of one per row. A duplicate still fails at commit.
+    """Add the signed award, its component links, audit entry and outbox events to the
+    transaction (``rows``: to be written by :meth:`_Rows.write`, a statement per table)."""
+    values = {
+        "id": prepared.award_id,
+        "learner_id": prepared.learner_id,
+        "award_type": prepared.due.award_type,
+        "achievement_code": prepared.due.achievement_code,
+        "micro_credential_id": prepared.micro_credential_id,
+        "programme_id": prepared.programme_id,
+        "issuer_id": prepared.issuer.id,
+        "credential_id": prepared.credential_id,
+        "credential_json": text,
+        "issued_at": prepared.at,
+        "status": "active",
+        "replaces_id": prepared.replaces,
+    }
+    award = Award(**values)
     view = award_view(award, prepared.learner_external_id, prepared.issuer.slug)
-    with session.no_autoflush:
-        _record_issued(session, view, verification_method, at=prepared.at, actor=actor)
-    return view
-
-
-def _record_issued(
-    session: Session, view: AwardView, verification_method: str, *, at: datetime, actor: str
-) -> None:
-    """The award's audit entry and outbox events."""
-    audit.record(
-        session,
-        at=at,
+    links = [
+        {"award_id": prepared.award_id, "component_award_id": component.id}
+        for component in prepared.components
+    ]
+    entry = audit.entry(
+        at=prepared.at,
         actor=actor,
         action="award.issue",
         target_type="award",
@@ -782,7 +787,47 @@ def _record_issued(
             **({"replaces": view.replaces} if view.replaces else {}),
         },
     )
-    record_award_issued(session, view, at=at)  # outbox: award.issued, learner mail per batch
+    if rows is not None:
+        rows.awards.append(values)
+        rows.links.extend(links)
+        rows.audit.append(entry)
+        award_issued_rows(session, view, at=prepared.at, into=rows.outbox)
+        return view
+    session.add(award)
+    if links:
+        session.flush()  # the component links reference the new row
+    session.add_all(AwardComponent(**link) for link in links)
+    # The award, its links and audit entry are flushed together with the next award's (or at
+    # commit): one flush per award instead of one per row. A duplicate still fails at commit.
+    with session.no_autoflush:
+        session.add(AuditEntry(**entry))
+        record_award_issued(session, view, at=prepared.at)  # outbox: award.issued, mail
+    return view
+
+
+@dataclass
+class _Rows:
+    """A chunk's award rows not yet written: one multi-row ``INSERT`` per table instead of the
+    ORM's unit of work per award. A duplicate award fails at :meth:`write`."""
+
+    awards: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    outbox: AwardIssuedRows = field(default_factory=AwardIssuedRows)
+
+    def write(self, session: Session) -> None:
+        """Insert the rows (awards first: the others reference them) and forget them."""
+        for table, values in (
+            (Award.__table__, self.awards),
+            (AwardComponent.__table__, self.links),
+            (AuditEntry.__table__, self.audit),
+            (BatchAward.__table__, self.outbox.batch_awards),
+        ):
+            if values:
+                session.execute(insert(cast("Table", table)), values)
+        emit_all(session, self.outbox.events)
+        self.awards, self.links, self.audit = [], [], []
+        self.outbox = AwardIssuedRows()
 
 
 def _status(
@@ -834,7 +879,8 @@ def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) ->
         for learner_id in ids:
             issued.extend(_issue_due(rt, run, learner_id, actor=actor))
         return issued
-    with SigningPool(workers) as pool:
+    shared = _SHARED_POOL.get()
+    with contextlib.nullcontext(shared) if shared is not None else SigningPool(workers) as pool:
         usable = True
         for start in range(0, len(ids), _CHUNK_LEARNERS):
             chunk = ids[start : start + _CHUNK_LEARNERS]
@@ -855,6 +901,25 @@ def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) ->
             for learner_id in chunk:
                 issued.extend(_issue_due(rt, run, learner_id, actor=actor))
     return issued
+
+
+_SHARED_POOL: ContextVar[SigningPool | None] = ContextVar("sijil_signing_pool", default=None)
+
+
+@contextlib.contextmanager
+def signing_workers(rt: Runtime) -> Iterator[None]:
+    """Every large evaluation run inside (in this thread) shares one signing pool: a bulk
+    import's chunks start the workers once, and their warm caches serve the whole import.
+    The workers start only if a run needs them, and stop on exit."""
+    if rt.settings.issue_workers < 1 or _SHARED_POOL.get() is not None:
+        yield
+        return
+    with SigningPool(rt.settings.issue_workers) as pool:
+        token = _SHARED_POOL.set(pool)
+        try:
+            yield
+        finally:
+            _SHARED_POOL.reset(token)
 
 
 #: Fewest learners for which a run starts signing workers (starting them costs ~1 s of CPU).
@@ -881,16 +946,17 @@ def _issue_chunk(
     the workers as one task; while they sign, the next learners are read and prepared. An MMS
     is prepared once its learner's COAs are signed and stored (it embeds them) and
     ``_MMS_LAG`` more credentials have been sent, then sent too.
-    Rows are stored in the order the credentials were sent, so the transaction's writes match
-    the per-learner path's. Learners are locked in id order (concurrent chunks cannot lock
-    in opposite orders).
+    Rows are stored in the order the credentials were sent, a multi-row ``INSERT`` per table
+    (:class:`_Rows`: before an MMS is prepared, and at the end). Learners are locked in id
+    order (concurrent chunks cannot lock in opposite orders).
     """
     pending: list[tuple[_Prepared, PendingTask, int]] = []
     views: list[AwardView] = []
     with rt.transaction() as session:
         run.begin()
         jobs = _JobMaker(rt, session, run)
-        later: list[tuple[Learner, DueAward, LearnerProgress, int]] = []
+        rows = _Rows()
+        later: list[tuple[Learner, DueAward, LearnerProgress, int, PendingTask | None]] = []
 
         def store_until(count: int) -> None:
             while len(views) < count:
@@ -899,12 +965,22 @@ def _issue_chunk(
                 if isinstance(result, SigningFailure):
                     raise _WorkerFailedError(f"{result.code}: {result.detail}")
                 views.append(
-                    _store(session, prepared, result.text, result.verification_method, actor=actor)
+                    _store(
+                        session,
+                        prepared,
+                        result.text,
+                        result.verification_method,
+                        actor=actor,
+                        rows=rows,
+                    )
                 )
 
-        def send(items: Sequence[tuple[Learner, DueAward, LearnerProgress]]) -> None:
+        def send(
+            items: Sequence[tuple[Learner, DueAward, LearnerProgress]],
+            after: PendingTask | None = None,
+        ) -> PendingTask | None:
             if not items:
-                return
+                return None
             batch = [
                 _prepare(
                     rt,
@@ -919,31 +995,35 @@ def _issue_chunk(
                 )
                 for learner, item, progress in items
             ]
-            future = pool.submit([jobs.job(prepared) for prepared in batch])
-            pending.extend((prepared, future, i) for i, prepared in enumerate(batch))
+            task = pool.submit([jobs.job(prepared) for prepared in batch], after=after)
+            pending.extend((prepared, task, i) for i, prepared in enumerate(batch))
+            return task
 
         def send_stacked(lag: int) -> None:
             # An MMS waits until ``lag`` more credentials are sent after its COAs:
-            # meanwhile the workers sign those, so neither side waits for the other.
-            ready: list[tuple[Learner, DueAward, LearnerProgress]] = []
+            # meanwhile the workers sign those, so neither side waits for the other. It goes
+            # to the worker that signed its COAs, whose cache still has them canonicalized.
             while later and later[0][3] <= len(pending) - lag:
-                learner, item, progress, sent_before = later.pop(0)
+                learner, item, progress, sent_before, coas = later.pop(0)
                 store_until(sent_before)
-                ready.append((learner, item, progress))
-            send(ready)
+                rows.write(session)  # the MMS reads its COAs' rows
+                send([(learner, item, progress)], after=coas)
 
         for learner_id in sorted(learner_ids):
             learner = session.get(Learner, learner_id, with_for_update=True)
             if learner is None:
                 raise NotFoundError(f"no learner #{learner_id}")
             progress, due = _due(session, run.catalogue, learner_id)
-            send([(learner, item, progress) for item in due if item.award_type != "MMS"])
+            coas = send([(learner, item, progress) for item in due if item.award_type != "MMS"])
             later.extend(
-                (learner, item, progress, len(pending)) for item in due if item.award_type == "MMS"
+                (learner, item, progress, len(pending), coas)
+                for item in due
+                if item.award_type == "MMS"
             )
             send_stacked(_MMS_LAG)
         send_stacked(0)
         store_until(len(pending))
+        rows.write(session)
     return views
 
 

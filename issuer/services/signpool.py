@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -64,6 +65,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between checks that a worker whose result is awaited is still alive.
 _LIVENESS_CHECK: Final = 0.5
+#: Self-check contexts a worker keeps (the pool sends each once per worker).
+_CONTEXTS_KEPT: Final = 8
 #: Verifiers a worker keeps (one per self-check context it has seen, newest last).
 _VERIFIERS_KEPT: Final = 4
 
@@ -222,11 +225,14 @@ def _die_with_parent() -> None:
 def _serve(tasks: Connection, results: Connection) -> None:
     """A worker: sign each task's jobs and send back ``(task number, results)`` in order.
 
+    A task is ``(number, new contexts, jobs)``; a job names its context by key, and the
+    worker keeps the last ``_CONTEXTS_KEPT`` contexts sent (as the pool's bookkeeping does).
     A reader thread takes tasks off the pipe as soon as they come, so the issuing process
     never blocks sending (it may send many tasks before it reads a result); ``None`` ends.
     """
     _die_with_parent()
-    inbox: queue.SimpleQueue[tuple[int, list[SigningJob]] | None] = queue.SimpleQueue()
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    contexts: OrderedDict[str, SelfCheckContext] = OrderedDict()
 
     def read() -> None:
         try:
@@ -237,8 +243,18 @@ def _serve(tasks: Connection, results: Connection) -> None:
 
     threading.Thread(target=read, name="tasks", daemon=True).start()
     while (task := inbox.get()) is not None:
-        number, jobs = task
-        results.send((number, sign_all(jobs)))
+        number, sent, jobs = task
+        for context in sent:
+            contexts[context.key] = context
+            while len(contexts) > _CONTEXTS_KEPT:
+                contexts.popitem(last=False)
+        full = [dataclasses.replace(job, context=contexts[job.context.key]) for job in jobs]
+        results.send((number, sign_all(full)))
+
+
+def _key_only(context: SelfCheckContext) -> SelfCheckContext:
+    """``context`` without its content (the worker has it)."""
+    return SelfCheckContext(key=context.key, documents=(), trust=(), status_lists={})
 
 
 class BrokenPoolError(SijilError):
@@ -252,9 +268,12 @@ class BrokenPoolError(SijilError):
 class PendingTask:
     """A task sent to a worker; :meth:`result` waits for it."""
 
-    def __init__(self, pool: SigningPool | None, number: int) -> None:
+    def __init__(
+        self, pool: SigningPool | None, number: int, worker: _Worker | None = None
+    ) -> None:
         self._pool = pool
         self._number = number
+        self.worker = worker
         self._results: list[SignedText | SigningFailure] | None = None
 
     def result(self) -> list[SignedText | SigningFailure]:
@@ -270,7 +289,10 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     tasks: Connection
     results: Connection
-    in_flight: set[int]
+    in_flight: set[int] = dataclasses.field(default_factory=set)
+    #: keys of the self-check contexts the worker holds, oldest first (it keeps the same ones:
+    #: it adds and drops them in the order they are sent)
+    contexts: OrderedDict[str, None] = dataclasses.field(default_factory=OrderedDict)
 
 
 class SigningPool:
@@ -313,7 +335,7 @@ class SigningPool:
                 process.start()
                 task_out.close()
                 result_in.close()
-                started.append(_Worker(process, task_in, result_out, set()))
+                started.append(_Worker(process, task_in, result_out))
         except Exception:  # tasks keep running in this process
             log.exception("signing workers did not start; signing in the issuing process")
             for worker in started:
@@ -322,10 +344,15 @@ class SigningPool:
         self._up = started
         self._ready.set()
 
-    def submit(self, jobs: Sequence[SigningJob]) -> PendingTask:
+    def submit(
+        self, jobs: Sequence[SigningJob], *, after: PendingTask | None = None
+    ) -> PendingTask:
         """Send ``jobs`` as one task (or run them now, while the workers are starting).
 
-        A task of several jobs (one learner's awards) is one round trip."""
+        A task of several jobs (one learner's awards) is one round trip. ``after``: send to
+        the worker that has that task (an MMS to the one that signed its COAs: they are still
+        in its canonicalization cache). Each self-check context crosses the pipe once per
+        worker; later jobs name it by key."""
         if self._starter is None:
             self._starter = threading.Thread(target=self._start, name="signing-pool", daemon=True)
             self._starter.start()
@@ -335,13 +362,23 @@ class SigningPool:
             task = PendingTask(None, number)
             task._results = sign_all(jobs)
             return task
-        worker = min(self._up, key=lambda w: len(w.in_flight))
+        worker = after.worker if after is not None and after.worker is not None else None
+        if worker is None:
+            worker = min(self._up, key=lambda w: len(w.in_flight))
+        contexts: list[SelfCheckContext] = []
+        for job in jobs:
+            if job.context.key not in worker.contexts:
+                worker.contexts[job.context.key] = None
+                contexts.append(job.context)
+                while len(worker.contexts) > _CONTEXTS_KEPT:
+                    worker.contexts.popitem(last=False)
+        light = [dataclasses.replace(job, context=_key_only(job.context)) for job in jobs]
         try:
-            worker.tasks.send((number, list(jobs)))
+            worker.tasks.send((number, contexts, light))
         except OSError as exc:
             raise BrokenPoolError(f"a signing worker is gone ({exc})") from exc
         worker.in_flight.add(number)
-        return PendingTask(self, number)
+        return PendingTask(self, number, worker)
 
     def collect(self, number: int) -> list[SignedText | SigningFailure]:
         """Wait for task ``number``'s results (reading others' on the way)."""
