@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from issuer.db.models import Learner, Material, MaterialCompletion
 from issuer.domain.progress import CsvFormatError, parse_progress_csv
 from issuer.services.awards import list_awards
 from issuer.services.csvimport import import_progress
@@ -121,3 +123,34 @@ def test_import_reads_bytes_text_or_a_stream_and_returns_the_awards_it_issued(
 def test_import_of_bytes_that_are_not_utf8_is_csv_format_error(rt: Runtime) -> None:
     with pytest.raises(CsvFormatError):
         import_progress(rt, b"learner_id\n\xff\xfe\n", actor="t")
+
+
+def test_a_bad_row_keeps_nothing_of_itself_and_everything_of_the_good_rows(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    seed_demo(rt)
+    path = tmp_path / "progress.csv"
+    path.write_text(
+        HEADER
+        + "N1,n1@x.my,New One,NOPE101,material_completed,M1,,\n"  # 2: new learner, bad row
+        + "N2,n2@x.my,New Two,DAF101,material_completed,DAF101-M1,,\n"  # 3: creates N2
+        + "N2,,,DAF101,material_completed,DAF101-M9,,\n"  # 4: known learner, bad row
+        + "N2,,,DAF101,material_completed,DAF101-M2,,\n",  # 5: known learner, good row
+        encoding="utf-8",
+    )
+    summary = import_progress(rt, path, actor="t")
+    assert [(r.line, r.code) for r in summary.bad_rows] == [
+        (2, "UNKNOWN_REFERENCE"),
+        (4, "UNKNOWN_REFERENCE"),
+    ]
+    assert (summary.recorded, summary.unchanged) == (2, 0)
+    with rt.reading() as session:
+        learners = set(session.scalars(select(Learner.external_id)))
+        done = session.scalars(
+            select(Material.code)
+            .join(MaterialCompletion, MaterialCompletion.material_id == Material.id)
+            .join(Learner, Learner.id == MaterialCompletion.learner_id)
+            .where(Learner.external_id == "N2")
+        ).all()
+    assert "N1" not in learners  # created in its own bad row: rolled back with it
+    assert sorted(done) == ["DAF101-M1", "DAF101-M2"]

@@ -247,8 +247,14 @@ def _record(
         refs = _Refs(session)
         for number, event in numbered:
             try:
-                with session.begin_nested():
+                if event.learner in refs.learners:
+                    # Nothing is written before the row's own upsert, so a bad reference
+                    # leaves nothing to undo: no savepoint (one per row was most of an
+                    # import's cost). A learner met for the first time may be created first.
                     learner_id, changed = _apply(rt, refs, event, actor)
+                else:
+                    with session.begin_nested():
+                        learner_id, changed = _apply(rt, refs, event, actor)
             except SijilError as exc:
                 if not partial or isinstance(exc, DatabaseFaultError):  # a fault is no bad row
                     exc.pointer = f"/{number}{exc.pointer or ''}"
