@@ -26,7 +26,7 @@ from issuer.services.awards import AwardView, list_awards
 from issuer.services.bootstrap import open_runtime
 from issuer.services.catalogue import upsert_learner
 from issuer.services.demo import seed_demo
-from issuer.services.issuance import evaluate_learners, own_issuers
+from issuer.services.issuance import evaluate_learners, own_issuers, signing_workers
 from issuer.services.issuers import get_issuer, signing_key
 from issuer.services.progress import record_progress
 from issuer.services.runtime import Runtime
@@ -277,3 +277,34 @@ def test_a_dead_worker_breaks_the_pool_with_a_typed_error(rt: Runtime) -> None:
         worker.join(10)
         with pytest.raises(BrokenPoolError):
             pool.submit([job]).result()
+        assert pool.submit([job]).result() == [sign_and_check(job)]  # now signed here
+
+
+def test_a_worker_killed_between_runs_of_an_import_loses_and_duplicates_nothing(
+    pooled: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    rt = pooled
+    install_status_lists(rt)
+    seed_demo(rt)
+    first, second = _cohort(rt, "A"), _cohort(rt, "B")
+    with signing_workers(rt):
+        assert len(evaluate_learners(rt, first, actor="t")) == 7 * LEARNERS
+        pool = issuance._SHARED_POOL.get()
+        assert pool is not None
+        assert pool._ready.wait(60)  # the run started the shared workers
+        worker = pool._up[0].process
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join(10)
+        with caplog.at_level(logging.WARNING, logger="issuer.services.issuance"):
+            issued = evaluate_learners(rt, second, actor="t")
+    assert "SIGNING_POOL_BROKEN" in caplog.text or "BrokenPoolError" in caplog.text
+    assert Counter(a.award_type for a in issued) == {
+        "COC": 3 * LEARNERS,
+        "COA": 3 * LEARNERS,
+        "MMS": LEARNERS,
+    }
+    mine = [a for a in list_awards(rt, limit=None) if a.learner[0] in "AB"]
+    assert len(mine) == len({(a.learner, a.award_type, a.achievement_code) for a in mine})
+    assert len(mine) == 2 * 7 * LEARNERS
+    _verify_all(rt, issued)

@@ -92,7 +92,6 @@ from issuer.services.issuers import IssuerView, did_document, get_issuer, list_i
 from issuer.services.runtime import Runtime
 from issuer.services.selfcheck import check_own
 from issuer.services.signpool import (
-    BrokenPoolError,
     PendingTask,
     SelfCheckContext,
     SigningFailure,
@@ -867,8 +866,8 @@ def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) ->
     signs and self-verifies in worker processes (:mod:`issuer.services.signpool`) while this
     process does the database work, ``_CHUNK_LEARNERS`` learners per transaction
     (:func:`_issue_chunk`). A chunk that fails for any reason is rolled back and its learners
-    are issued one transaction each, as above, which raises the error with its type; a pool
-    whose workers broke is not used again in the run.
+    are issued one transaction each, as above, which raises the error with its type; once a
+    worker has died, the pool signs in this process.
     Returns the awards this call issued.
     """
     run = IssuanceRun.start(rt)
@@ -881,23 +880,20 @@ def evaluate_learners(rt: Runtime, learner_ids: Iterable[int], *, actor: str) ->
         return issued
     shared = _SHARED_POOL.get()
     with contextlib.nullcontext(shared) if shared is not None else SigningPool(workers) as pool:
-        usable = True
         for start in range(0, len(ids), _CHUNK_LEARNERS):
             chunk = ids[start : start + _CHUNK_LEARNERS]
-            if usable:
-                try:
-                    issued.extend(_issue_chunk(rt, run, pool, chunk, actor=actor))
-                    continue
-                except Exception as exc:  # noqa: BLE001 - redone per learner, which raises it typed
-                    usable = not isinstance(exc, BrokenPoolError)
-                    log.warning(
-                        "issuing %d learners in one transaction failed (%s: %s); "
-                        "issuing them one at a time",
-                        len(chunk),
-                        type(exc).__name__,
-                        exc,
-                    )
-                    run.forget_status_lists()
+            try:
+                issued.extend(_issue_chunk(rt, run, pool, chunk, actor=actor))
+                continue
+            except Exception as exc:  # noqa: BLE001 - redone per learner, which raises it typed
+                log.warning(
+                    "issuing %d learners in one transaction failed (%s: %s); "
+                    "issuing them one at a time",
+                    len(chunk),
+                    type(exc).__name__,
+                    exc,
+                )
+                run.forget_status_lists()
             for learner_id in chunk:
                 issued.extend(_issue_due(rt, run, learner_id, actor=actor))
     return issued

@@ -309,7 +309,7 @@ class SigningPool:
     else: nothing of the issuing process's database connections or threads is inherited, and
     a worker starts in milliseconds instead of importing the issuer again (``spawn`` would
     also import the program's ``__main__``: seconds of CPU per worker). If they cannot
-    start, every task runs in this process."""
+    start, or one dies, every later task runs in this process."""
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
@@ -320,6 +320,8 @@ class SigningPool:
         self._starter: threading.Thread | None = None
         self._next = 0
         self._done: dict[int, list[SignedText | SigningFailure]] = {}
+        #: a worker died: every later task runs in this process
+        self._broken = False
 
     def _start(self) -> None:
         context = multiprocessing.get_context("forkserver")
@@ -358,7 +360,7 @@ class SigningPool:
             self._starter.start()
         number = self._next
         self._next += 1
-        if not self._ready.is_set():
+        if not self._ready.is_set() or self._broken:
             task = PendingTask(None, number)
             task._results = sign_all(jobs)
             return task
@@ -376,6 +378,7 @@ class SigningPool:
         try:
             worker.tasks.send((number, contexts, light))
         except OSError as exc:
+            self._broken = True
             raise BrokenPoolError(f"a signing worker is gone ({exc})") from exc
         worker.in_flight.add(number)
         return PendingTask(self, number, worker)
@@ -392,6 +395,7 @@ class SigningPool:
                         raise EOFError("the worker is gone")
                 done, results = worker.results.recv()
             except (EOFError, OSError) as exc:
+                self._broken = True
                 raise BrokenPoolError(
                     f"a signing worker died (exit code {worker.process.exitcode})"
                 ) from exc
