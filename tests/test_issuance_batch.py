@@ -5,46 +5,26 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from typing import Any
 
 import pytest
+from issuance_support import FailingAllocator, finish, verify_all
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from issuer.db.models import Learner, StatusEntry, StatusList
 from issuer.domain.catalogue import LearnerSpec
-from issuer.domain.progress import ProgressEvent
-from issuer.services.awards import AwardView, list_awards
+from issuer.services.awards import list_awards
 from issuer.services.catalogue import upsert_learner
 from issuer.services.csvimport import import_progress
 from issuer.services.demo import seed_demo
-from issuer.services.issuance import evaluate_learners, own_issuers
+from issuer.services.issuance import evaluate_learners
 from issuer.services.issuers import get_issuer, rotate_key
 from issuer.services.progress import record_progress
 from issuer.services.runtime import Runtime
 from issuer.services.status import (
     ListAllocator,
-    OwnStatusListFetcher,
     StatusAllocationError,
     install_status_lists,
 )
-from verifier.report import verify_credential
-
-UNITS = ("DAF101", "DVZ102", "PYD103")
-
-
-def _finish(learner: str, units: Sequence[str] = UNITS) -> list[ProgressEvent]:
-    """Everything a learner needs for a COC and a COA of each unit (and so the MMS)."""
-    events: list[ProgressEvent] = []
-    for mc in units:
-        events += [ProgressEvent(learner, mc, "material_completed", f"{mc}-M{i}") for i in (1, 2)]
-        events += [
-            ProgressEvent(learner, mc, "assessment_result", f"{mc}-{a}", Decimal(80))
-            for a in ("QZ", "PJ")
-        ]
-    return events
 
 
 def _learner_id(rt: Runtime, external_id: str) -> int:
@@ -59,45 +39,15 @@ def _status_rows(rt: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(StatusEntry)) or 0
 
 
-def _verify_all(rt: Runtime, awards: Sequence[AwardView]) -> None:
-    """Every award verifies as a relying party sees it, status read from our published lists."""
-    with rt.reading() as session:
-        own_lists = OwnStatusListFetcher(rt, session)
-        for award in awards:
-            report = verify_credential(
-                award.credential(), resolver=rt.resolver, fetcher=own_lists, trust=own_issuers(rt)
-            )
-            assert report.verified, report.to_dict()["errors"]
-            assert report.checks["status"].status == "passed"
-
-
-class _FailingOnCall:
-    """The real allocator, failing on its ``fail_on``-th call (a status allocation failure in
-    the middle of a learner's awards)."""
-
-    def __init__(self, inner: ListAllocator, fail_on: int) -> None:
-        self.inner = inner
-        self.fail_on = fail_on
-        self.calls = 0
-
-    def __call__(
-        self, session: Session, issuer_id: int, credential_id: str
-    ) -> Sequence[Mapping[str, Any]]:
-        self.calls += 1
-        if self.calls == self.fail_on:
-            raise StatusAllocationError("no free index (test)")
-        return self.inner(session, issuer_id, credential_id)
-
-
 def test_a_learners_awards_commit_together_or_not_at_all(rt: Runtime) -> None:
     install_status_lists(rt)
     seed_demo(rt)
     upsert_learner(rt, LearnerSpec("S5001", "ali@x.my", "Ali bin Abu"), actor="t")
-    record_progress(rt, _finish("S5001"), actor="t", evaluate=False)
+    record_progress(rt, finish("S5001"), actor="t", evaluate=False)
     learner_id = _learner_id(rt, "S5001")
     entries_before = _status_rows(rt)
     real = ListAllocator(rt)
-    rt.status_allocator = _FailingOnCall(real, fail_on=7)  # the MMS, after 3 COCs + 3 COAs
+    rt.status_allocator = FailingAllocator(real, fail_on={7})  # the MMS, after 3 COCs + 3 COAs
     with pytest.raises(StatusAllocationError):
         evaluate_learners(rt, [learner_id], actor="t")
     assert list_awards(rt, learner="S5001", limit=None) == []
@@ -109,7 +59,7 @@ def test_a_learners_awards_commit_together_or_not_at_all(rt: Runtime) -> None:
     assert evaluate_learners(rt, [learner_id], actor="t") == []
     mine = list_awards(rt, learner="S5001", limit=None)
     assert sorted(a.id for a in mine) == sorted(a.id for a in issued)
-    _verify_all(rt, mine)
+    verify_all(rt, mine)
 
 
 def test_status_lists_opened_during_a_run_are_self_verified_from_the_database(
@@ -122,7 +72,7 @@ def test_status_lists_opened_during_a_run_are_self_verified_from_the_database(
     seed_demo(rt)
     for n in range(3):
         upsert_learner(rt, LearnerSpec(f"S60{n:02d}", f"l{n}@x.my", f"Learner {n}"), actor="t")
-    events = [e for n in range(3) for e in _finish(f"S60{n:02d}")]
+    events = [e for n in range(3) for e in finish(f"S60{n:02d}")]
     issued = record_progress(rt, events, actor="t").issued
     assert len(issued) == 3 * 7
     with rt.reading() as session:
@@ -134,7 +84,7 @@ def test_status_lists_opened_during_a_run_are_self_verified_from_the_database(
         for entry in [award.credential()["credentialStatus"]]
     ]
     assert len(set(entries)) == len(entries)
-    _verify_all(rt, issued)
+    verify_all(rt, issued)
 
 
 def test_a_key_rotated_during_an_import_signs_from_the_next_chunk(rt: Runtime) -> None:
@@ -162,4 +112,4 @@ def test_a_key_rotated_during_an_import_signs_from_the_next_chunk(rt: Runtime) -
     }
     assert signer == {"S7000": old, "S7001": old, "S7002": rotated[0], "S7003": rotated[0]}
     assert rotated[0] != old
-    _verify_all(rt, [a for a in list_awards(rt, limit=None) if a.learner.startswith("S70")])
+    verify_all(rt, [a for a in list_awards(rt, limit=None) if a.learner.startswith("S70")])

@@ -11,16 +11,14 @@ import os
 import signal
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from decimal import Decimal
-from typing import Any
 
 import pytest
+from issuance_support import UNITS, FailingAllocator, finish, verify_all
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from issuer.db.models import AuditEntry, AwardComponent, Learner, StatusEntry
 from issuer.domain.catalogue import LearnerSpec
-from issuer.domain.progress import ProgressEvent
+from issuer.outbox.models import OutboxEvent
 from issuer.services import issuance
 from issuer.services.awards import AwardView, list_awards
 from issuer.services.bootstrap import open_runtime
@@ -47,9 +45,7 @@ from issuer.services.status import (
 )
 from issuer.settings import Settings
 from keys.dataintegrity import add_proof
-from verifier.report import verify_credential
 
-UNITS = ("DAF101", "DVZ102", "PYD103")
 #: Enough learners for a run to start signing workers.
 LEARNERS = issuance._POOL_MIN_LEARNERS + 2
 
@@ -62,27 +58,24 @@ def pooled(settings: Settings) -> Iterator[Runtime]:
     runtime.close()
 
 
-def _finish(learner: str) -> list[ProgressEvent]:
-    """Everything a learner needs for a COC and a COA of each unit (and so the MMS)."""
-    events: list[ProgressEvent] = []
-    for mc in UNITS:
-        events += [ProgressEvent(learner, mc, "material_completed", f"{mc}-M{i}") for i in (1, 2)]
-        events += [
-            ProgressEvent(learner, mc, "assessment_result", f"{mc}-{a}", Decimal(80))
-            for a in ("QZ", "PJ")
-        ]
-    return events
-
-
 def _cohort(rt: Runtime, prefix: str, count: int = LEARNERS) -> list[int]:
     """``count`` learners with all progress recorded, none evaluated yet; their ids."""
     names = [f"{prefix}{n:03d}" for n in range(count)]
     for name in names:
         upsert_learner(rt, LearnerSpec(name, f"{name.lower()}@x.my", f"Pelajar {name}"), actor="t")
-    record_progress(rt, [e for name in names for e in _finish(name)], actor="t", evaluate=False)
+    record_progress(rt, [e for name in names for e in finish(name)], actor="t", evaluate=False)
     with rt.reading() as session:
         ids = session.scalars(select(Learner.id).where(Learner.external_id.in_(names))).all()
     return list(ids)
+
+
+def _seven_each(issued: Sequence[AwardView]) -> None:
+    """Every learner of the cohort got a COC and a COA of each unit and the MMS."""
+    assert Counter(a.award_type for a in issued) == {
+        "COC": 3 * LEARNERS,
+        "COA": 3 * LEARNERS,
+        "MMS": LEARNERS,
+    }
 
 
 def _counts(rt: Runtime) -> tuple[int, int, int]:
@@ -92,17 +85,6 @@ def _counts(rt: Runtime) -> tuple[int, int, int]:
         links = session.scalar(select(func.count()).select_from(AwardComponent)) or 0
         audited = session.scalar(select(func.count()).where(AuditEntry.action == "award.issue"))
     return entries, links, audited or 0
-
-
-def _verify_all(rt: Runtime, awards: Sequence[AwardView]) -> None:
-    with rt.reading() as session:
-        own_lists = OwnStatusListFetcher(rt, session)
-        for award in awards:
-            report = verify_credential(
-                award.credential(), resolver=rt.resolver, fetcher=own_lists, trust=own_issuers(rt)
-            )
-            assert report.verified, report.to_dict()["errors"]
-            assert report.checks["status"].status == "passed"
 
 
 def test_a_large_run_signs_in_workers_and_issues_what_one_learner_at_a_time_would(
@@ -119,13 +101,9 @@ def test_a_large_run_signs_in_workers_and_issues_what_one_learner_at_a_time_woul
 
     per_learner = Counter((a.learner, a.award_type, a.achievement_code) for a in issued)
     assert set(per_learner.values()) == {1}
-    assert Counter(a.award_type for a in issued) == {
-        "COC": 3 * LEARNERS,
-        "COA": 3 * LEARNERS,
-        "MMS": LEARNERS,
-    }
+    _seven_each(issued)
     assert len(list_awards(rt, limit=None)) == before + len(issued)
-    _verify_all(rt, issued)
+    verify_all(rt, issued)
     # Each MMS stacks exactly its own learner's COAs, as stored.
     coas = {
         (a.learner, a.achievement_code): a.credential_id for a in issued if a.award_type == "COA"
@@ -139,6 +117,31 @@ def test_a_large_run_signs_in_workers_and_issues_what_one_learner_at_a_time_woul
     with rt.reading() as session:
         pairs = session.execute(select(StatusEntry.list_id, StatusEntry.index)).all()
     assert len(pairs) == len(set(pairs)) == entries
+    # The audit entries and outbox events are the per-learner path's, row for row.
+    with rt.reading() as session:
+        details = {
+            e.target_id: e.detail
+            for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "award.issue"))
+        }
+        events = {
+            e.payload["award"]: e.payload
+            for e in session.scalars(select(OutboxEvent).where(OutboxEvent.kind == "award.issued"))
+        }
+    for award in issued:
+        assert details[award.id] == {
+            "awardType": award.award_type,
+            "achievement": award.achievement_code,
+            "learner": award.learner,
+            "credentialId": award.credential_id,
+            "verificationMethod": award.credential()["proof"]["verificationMethod"],
+        }
+        assert events[award.id] == {
+            "award": award.id,
+            "awardType": award.award_type,
+            "achievement": award.achievement_code,
+            "learner": award.learner,
+            "credentialId": award.credential_id,
+        }
     # Stored text is the compact JSON of what was signed (as the in-process path stores it).
     sample = issued[0]
     text = sample.credential_json
@@ -154,18 +157,15 @@ def test_a_chunk_that_fails_is_redone_one_learner_at_a_time(
     seed_demo(rt)
     ids = _cohort(rt, "F")
     real = ListAllocator(rt)
-    rt.status_allocator = _Failing(real, fail_on={100})  # once, in the 15th learner's awards
+    # Once, in the 15th learner's awards.
+    rt.status_allocator = FailingAllocator(real, fail_on={100})
     with caplog.at_level(logging.WARNING, logger="issuer.services.issuance"):
         issued = evaluate_learners(rt, ids, actor="t")
     assert "issuing them one at a time" in caplog.text
-    assert Counter(a.award_type for a in issued) == {
-        "COC": 3 * LEARNERS,
-        "COA": 3 * LEARNERS,
-        "MMS": LEARNERS,
-    }
+    _seven_each(issued)
     mine = [a for a in list_awards(rt, limit=None) if a.learner.startswith("F")]
     assert sorted(a.id for a in mine) == sorted(a.id for a in issued)
-    _verify_all(rt, mine)
+    verify_all(rt, mine)
 
 
 def test_a_failure_that_persists_is_raised_typed_and_keeps_nothing_of_its_learner(
@@ -178,7 +178,7 @@ def test_a_failure_that_persists_is_raised_typed_and_keeps_nothing_of_its_learne
     entries_before = _counts(rt)[0]
     # Call 30 fails the chunk; redone one learner (7 allocations) at a time, call 59 is the
     # fifth learner's first: the failure is there again.
-    rt.status_allocator = _Failing(ListAllocator(rt), fail_on={30, 59})
+    rt.status_allocator = FailingAllocator(ListAllocator(rt), fail_on={30, 59})
     with pytest.raises(StatusAllocationError):
         evaluate_learners(rt, sorted(ids), actor="t")
     # The chunk rolled back; the redo committed the four learners before the failure, each
@@ -187,23 +187,6 @@ def test_a_failure_that_persists_is_raised_typed_and_keeps_nothing_of_its_learne
     held = Counter(a.learner for a in mine)
     assert sorted(held.values()) == [7] * 4
     assert _counts(rt)[0] == entries_before + 7 * 4
-
-
-class _Failing:
-    """The real allocator, raising on the calls numbered in ``fail_on`` (counted from 1)."""
-
-    def __init__(self, inner: ListAllocator, fail_on: set[int]) -> None:
-        self.inner = inner
-        self.fail_on = fail_on
-        self.calls = 0
-
-    def __call__(
-        self, session: Session, issuer_id: int, credential_id: str
-    ) -> Sequence[Mapping[str, Any]]:
-        self.calls += 1
-        if self.calls in self.fail_on:
-            raise StatusAllocationError("no free index (test)")
-        return self.inner(session, issuer_id, credential_id)
 
 
 def _job(rt: Runtime, *, status_lists: Mapping[str, bytes] | None = None) -> SigningJob:
@@ -299,12 +282,8 @@ def test_a_worker_killed_between_runs_of_an_import_loses_and_duplicates_nothing(
         with caplog.at_level(logging.WARNING, logger="issuer.services.issuance"):
             issued = evaluate_learners(rt, second, actor="t")
     assert "SIGNING_POOL_BROKEN" in caplog.text or "BrokenPoolError" in caplog.text
-    assert Counter(a.award_type for a in issued) == {
-        "COC": 3 * LEARNERS,
-        "COA": 3 * LEARNERS,
-        "MMS": LEARNERS,
-    }
+    _seven_each(issued)
     mine = [a for a in list_awards(rt, limit=None) if a.learner[0] in "AB"]
     assert len(mine) == len({(a.learner, a.award_type, a.achievement_code) for a in mine})
     assert len(mine) == 2 * 7 * LEARNERS
-    _verify_all(rt, issued)
+    verify_all(rt, issued)
