@@ -230,6 +230,7 @@ def test_a_worker_signs_byte_for_byte_what_the_issuing_process_signs(rt: Runtime
     )
     text = json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
     assert sign_and_check(job) == SignedText(text, job.verification_method)
+    assert job.key_jwk["d"] not in repr(job)  # a logged job does not leak the key
     with SigningPool(1) as pool:
         first = pool.submit([job])  # run here while the worker starts
         assert first.result() == [SignedText(text, job.verification_method)]

@@ -90,7 +90,8 @@ class SigningJob:
     """One credential to sign and self-verify."""
 
     unsigned: Mapping[str, Any]
-    key_jwk: Mapping[str, str]
+    #: the private key (never in a repr: a logged job must not leak it)
+    key_jwk: Mapping[str, str] = dataclasses.field(repr=False)
     key_id: str | None
     key_controller: str | None
     cryptosuite: str
