@@ -51,6 +51,7 @@ from issuer.credentials.builders import (
     build_mms,
     status_member,
 )
+from issuer.credentials.text import credential_text
 from issuer.db.models import (
     Assessment,
     AssessmentResult,
@@ -356,8 +357,7 @@ def secure_credential(
     valid after it was signed."""
     if verify_at is None:
         _check_not_future(unsigned, at)
-    key = signing_key(rt, issuer) if run is None else run.signing_key(rt, issuer)
-    verification_method = key.id or issuer.verification_method
+    key, verification_method = _signing_key_pinned(rt, issuer, run)
     signed = add_proof(
         unsigned,
         key,
@@ -365,12 +365,22 @@ def secure_credential(
         verification_method=verification_method,
         created=at,
     )
-    _ensure_pinned(rt, issuer, verification_method)
     verifier = None if run is None or session is None else run.verifier_in(rt, session)
     verify_own(
         rt, signed, at=verify_at or at, session=session, tolerate=tolerate, verifier=verifier
     )
     return signed
+
+
+def _signing_key_pinned(
+    rt: Runtime, issuer: IssuerView, run: IssuanceRun | None
+) -> tuple[KeyPair, str]:
+    """The issuer's signing key (the run's, when given) and its verification method, which
+    the resolver is made to know (self-verification resolves it offline)."""
+    key = signing_key(rt, issuer) if run is None else run.signing_key(rt, issuer)
+    verification_method = key.id or issuer.verification_method
+    _ensure_pinned(rt, issuer, verification_method)
+    return key, verification_method
 
 
 def _check_not_future(unsigned: Mapping[str, Any], at: datetime) -> None:
@@ -628,7 +638,7 @@ def issue_award_in(
     signed = secure_credential(
         rt, prepared.issuer, prepared.unsigned, at=prepared.at, session=session, run=run
     )
-    text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    text = credential_text(signed)
     return _store(session, prepared, text, signed["proof"]["verificationMethod"], actor=actor)
 
 
@@ -1035,16 +1045,16 @@ class _JobMaker:
         self._keys: dict[int, tuple[dict[str, str], str | None, str | None]] = {}
         self._texts: dict[str, bytes] = {}
         self._context: SelfCheckContext | None = None
+        #: our issuers, read once per transaction (as the signing keys are)
+        self._trust: tuple[TrustedIssuer, ...] | None = None
         #: verification methods pinned when the current context was made
         self._methods: set[str] = set()
 
     def job(self, prepared: _Prepared) -> SigningJob:
         """The job signing ``prepared`` (checks and pins first, as :func:`secure_credential`)."""
-        rt, issuer = self._rt, prepared.issuer
+        issuer = prepared.issuer
         _check_not_future(prepared.unsigned, prepared.at)
-        key = self._run.signing_key(rt, issuer)
-        verification_method = key.id or issuer.verification_method
-        _ensure_pinned(rt, issuer, verification_method)
+        key, verification_method = _signing_key_pinned(self._rt, issuer, self._run)
         material = self._keys.get(issuer.id)
         if material is None:
             material = self._keys[issuer.id] = (key.to_jwk(private=True), key.id, key.controller)
@@ -1069,10 +1079,12 @@ class _JobMaker:
             lists = OwnStatusListFetcher(self._rt, self._session)
             for url in missing:
                 self._texts[url] = lists.get_bytes(url).body
+            if self._trust is None:
+                self._trust = tuple(own_issuers(self._rt).issuers.values())
             context = self._context = SelfCheckContext(
                 key=uuid.uuid4().hex,
                 documents=tuple(self._rt.resolver.pinned_documents()),
-                trust=tuple(own_issuers(self._rt).issuers.values()),
+                trust=self._trust,
                 status_lists=dict(self._texts),
             )
         return context

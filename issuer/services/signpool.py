@@ -42,6 +42,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Final
 
 from contexts.errors import SijilError
+from issuer.credentials.text import credential_text
 from issuer.services.selfcheck import check_own
 from keys.dataintegrity import add_proof
 from keys.fetch import DEFAULT_JSON_ACCEPT, FetchError, FetchResponse
@@ -197,7 +198,7 @@ def sign_and_check(job: SigningJob) -> SignedText | SigningFailure:
             created=job.created,
         )
         check_own(signed, _verifier_for(job.context), at=job.created)
-        text = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+        text = credential_text(signed)
     except SijilError as exc:
         return SigningFailure(exc.code, exc.detail)
     except Exception as exc:  # reported to the caller, which redoes the work in-process

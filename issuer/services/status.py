@@ -65,6 +65,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contexts.errors import MalformedValueError, SijilError
+from issuer.credentials.text import credential_text
 from issuer.db.models import Award, AwardComponent, Issuer, StatusEntry, StatusList
 from issuer.db.txmemo import transaction_memo
 from issuer.outbox.events import record_status_changed
@@ -224,7 +225,7 @@ def _signed_list(rt: Runtime, session: Session, row: StatusList, at: datetime) -
         verification_method=key.id or view.verification_method,
         created=at,
     )
-    return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    return credential_text(signed)
 
 
 def _store_signed(rt: Runtime, session: Session, row: StatusList) -> None:
