@@ -14,16 +14,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from issuance_support import verify_all
 from sqlalchemy import func, select
 
 from issuer.db.models import AuditEntry, Award, StatusEntry
 from issuer.services.awards import list_awards
 from issuer.services.demo import seed_demo
-from issuer.services.issuance import own_issuers
 from issuer.services.runtime import Runtime
-from issuer.services.status import OwnStatusListFetcher
 from issuer.settings import Settings
-from verifier.report import verify_credential
 
 ROWS = 10_000
 LEARNERS = 100
@@ -175,10 +173,4 @@ def test_kill_9_mid_import_then_rerun(rt: Runtime, tmp_path: Path) -> None:
     with rt.reading() as session:
         audited = session.scalar(select(func.count()).where(AuditEntry.action == "award.issue"))
     assert audited == _awards(rt)
-    with rt.reading() as session:
-        own_lists = OwnStatusListFetcher(rt, session)
-        for award in mine:
-            report = verify_credential(
-                award.credential(), resolver=rt.resolver, fetcher=own_lists, trust=own_issuers(rt)
-            )
-            assert report.verified, report.to_dict()["errors"]
+    verify_all(rt, mine)
